@@ -1,0 +1,31 @@
+import type { XdrReader, XdrWriter } from '../xdr/index.js';
+import type { CallContext } from './context.js';
+
+/**
+ * One row of a procedure table: everything the RPC dispatcher needs to run a
+ * procedure without knowing what it does (knfsd's struct svc_procedure).
+ *
+ * - `decode` validates the wire shape and bounds only; any throw (XdrError)
+ *   becomes GARBAGE_ARGS.
+ * - `handle` holds the semantics. It returns a typed result; protocol-level
+ *   failures (nfsstat3 ...) are part of that result. Throwing an RpcAcceptError
+ *   or RpcAuthError produces that RPC status; any other throw is SYSTEM_ERR.
+ * - `encode` writes the result. It may return extra chunks (e.g. READ data)
+ *   that go on the wire after the encoded bytes, without being copied.
+ * - `cache`: 'reply' for non-idempotent procedures whose reply bytes the
+ *   duplicate request cache keeps and replays.
+ */
+export interface ProcedureDef<A = any, R = any> {
+  readonly name: string;
+  decode(r: XdrReader): A;
+  handle(args: A, ctx: CallContext): Promise<R> | R;
+  encode(w: XdrWriter, res: R): Buffer[] | void;
+  readonly cache: 'none' | 'reply';
+}
+
+/** A program: its number and, per version, the procedure table indexed by procedure number. */
+export interface RpcProgram {
+  readonly number: number;
+  readonly name: string;
+  readonly versions: ReadonlyMap<number, ReadonlyArray<ProcedureDef | undefined>>;
+}

@@ -1,0 +1,194 @@
+/**
+ * The narrow storage backend interface. NFS procedures never touch `fs`: they
+ * talk to a Backend, so people can serve their own filesystems (like go-nfs's
+ * billy.Filesystem or nfsserve's NFSFileSystem). Two backends ship: the POSIX
+ * directory backend (default) and an in-memory backend.
+ *
+ * Contract, shared by every backend and checked by tests/unit/storage-conformance:
+ * - Nodes are identified by a `key` (at most MAX_NODE_KEY bytes). `fromKey(key)`
+ *   returns the same object again, across server restarts when
+ *   `persistentKeys` is true; a key whose object is gone throws ESTALE.
+ * - Names passed in are single path components: never "", ".", "..", and never
+ *   containing "/" or NUL (the caller checks). A backend never follows a
+ *   symbolic link on behalf of a client.
+ * - Errors are thrown as Error objects with a Node-style errno `code`
+ *   (ENOENT, EEXIST, ENOTDIR, EISDIR, ENOTEMPTY, EACCES, EPERM, EROFS, ENOSPC,
+ *   EDQUOT, EIO, EINVAL, ENAMETOOLONG, EXDEV, EMLINK, EFBIG, ESTALE, ENOTSUP,
+ *   ELOOP, ...). Use `storageError(code, msg)`. Mapping to nfsstat3 happens in
+ *   exactly one place above this layer.
+ * - Permission checks are NOT done here; the export layer checks NFS
+ *   permissions from attributes before calling. `owner` arguments say who must
+ *   own a newly created object; a backend that cannot change ownership (POSIX
+ *   backend running unprivileged) leaves the process's own ids.
+ */
+
+export const MAX_NODE_KEY = 32;
+
+export type FileType = 'reg' | 'dir' | 'blk' | 'chr' | 'lnk' | 'sock' | 'fifo';
+
+/** Seconds and nanoseconds since the Unix epoch. */
+export interface Timestamp {
+  sec: number;
+  nsec: number;
+}
+
+export interface Attrs {
+  type: FileType;
+  /** Permission bits including setuid/setgid/sticky (mask 0o7777). */
+  mode: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  size: bigint;
+  /** Bytes of storage actually used. */
+  used: bigint;
+  rdev: { major: number; minor: number };
+  /** Identifies the file system; the export layer may override it per export. */
+  fsid: bigint;
+  /** Unique per object within the backend (an inode number); never 0. */
+  fileid: bigint;
+  atime: Timestamp;
+  mtime: Timestamp;
+  ctime: Timestamp;
+}
+
+/** Who a created object should belong to (already squashed by the export layer). */
+export interface Owner {
+  uid: number;
+  gid: number;
+}
+
+/** 'now' means the server's current time (SET_TO_SERVER_TIME). */
+export interface SetAttrs {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  size?: bigint;
+  atime?: Timestamp | 'now';
+  mtime?: Timestamp | 'now';
+}
+
+export type StableHow = 'unstable' | 'data_sync' | 'file_sync';
+
+export interface WriteResult {
+  /** Bytes written (all of them, or the call throws). */
+  count: number;
+  /** What was actually achieved: 'file_sync' only after a durable write. */
+  committed: StableHow;
+}
+
+export interface ReadResult {
+  bytesRead: number;
+  eof: boolean;
+}
+
+export interface DirEntry {
+  name: string;
+  fileid: bigint;
+  /** Unique per entry within the directory, never 0, stable while the entry exists. */
+  cookie: bigint;
+}
+
+export interface DirPage {
+  entries: DirEntry[];
+  /** True when no entries exist after the last one returned. */
+  eof: boolean;
+}
+
+export interface FsStats {
+  totalBytes: bigint;
+  freeBytes: bigint;
+  availBytes: bigint;
+  totalFiles: bigint;
+  freeFiles: bigint;
+  availFiles: bigint;
+}
+
+/** A backend's handle on one object. Backends extend it with private fields. */
+export interface Node {
+  readonly key: Buffer;
+  readonly fileid: bigint;
+}
+
+export interface CreateOptions {
+  mode: number;
+  owner: Owner;
+  /** Fail with EEXIST if the name exists (GUARDED/EXCLUSIVE); otherwise open the existing regular file. */
+  exclusive: boolean;
+}
+
+/** A real descriptor a same-host client may use directly (LOCALIO). */
+export interface LocalFd {
+  readonly fd: number;
+  close(): Promise<void>;
+}
+
+export interface Backend {
+  /** Short name for logs: "posix", "memory", ... */
+  readonly kind: string;
+  /** True when node keys survive a restart of the server process. */
+  readonly persistentKeys: boolean;
+  /** True when `openFd` can hand out real OS descriptors (LOCALIO). */
+  readonly localFd: boolean;
+
+  root(): Promise<Node>;
+  /** Resolve a key produced by this backend (maybe by an earlier process). ESTALE if gone. */
+  fromKey(key: Buffer): Promise<Node>;
+
+  getattr(node: Node): Promise<Attrs>;
+  setattr(node: Node, set: SetAttrs): Promise<Attrs>;
+
+  /** Look a name up in a directory. Does not follow symlinks. */
+  lookup(dir: Node, name: string): Promise<Node>;
+  /** The parent of a directory; the root's parent is the root. */
+  parent(dir: Node): Promise<Node>;
+
+  readlink(node: Node): Promise<string>;
+  /** Read into `into` (its length is the count) from `offset`. */
+  read(node: Node, offset: bigint, into: Buffer): Promise<ReadResult>;
+  write(node: Node, offset: bigint, data: Buffer, stable: StableHow): Promise<WriteResult>;
+  /** Make data durable (fsync). Throws (e.g. EIO) if it could not. count 0 = to end of file. */
+  commit(node: Node, offset: bigint, count: number): Promise<void>;
+
+  create(dir: Node, name: string, opts: CreateOptions): Promise<Node>;
+  mkdir(dir: Node, name: string, mode: number, owner: Owner): Promise<Node>;
+  symlink(dir: Node, name: string, target: string, mode: number, owner: Owner): Promise<Node>;
+  /** Make a FIFO, socket, or (when permitted) a block/character device. ENOTSUP / EPERM where not possible. */
+  mknod(
+    dir: Node,
+    name: string,
+    type: 'blk' | 'chr' | 'sock' | 'fifo',
+    mode: number,
+    rdev: { major: number; minor: number },
+    owner: Owner,
+  ): Promise<Node>;
+  remove(dir: Node, name: string): Promise<void>;
+  rmdir(dir: Node, name: string): Promise<void>;
+  /** Atomically rename, replacing an existing compatible target (POSIX rename(2) rules). */
+  rename(fromDir: Node, fromName: string, toDir: Node, toName: string): Promise<void>;
+  link(node: Node, dir: Node, name: string): Promise<void>;
+
+  /** Entries after `cookie` (0 = from the start), at most `limit`, without "." and "..". */
+  readdir(dir: Node, cookie: bigint, limit: number): Promise<DirPage>;
+
+  statfs(node: Node): Promise<FsStats>;
+
+  /** Open a real descriptor on a regular file (LOCALIO). Only when `localFd`. */
+  openFd?(node: Node, mode: 'r' | 'rw'): Promise<LocalFd>;
+
+  /** Release everything (caches, descriptors). */
+  close(): Promise<void>;
+}
+
+export class StorageError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'StorageError';
+    this.code = code;
+  }
+}
+
+export function storageError(code: string, message: string): StorageError {
+  return new StorageError(code, message);
+}

@@ -1,0 +1,101 @@
+/**
+ * A growable XDR writer. It writes into one Buffer that doubles when full, so
+ * encoding a reply costs one allocation in the common case. Large payloads
+ * (READ data) are not copied in: `encodeTail` callers append them as separate
+ * chunks and the transport writes header and data with one vectored write.
+ */
+export class XdrWriter {
+  private buf: Buffer;
+  private pos = 0;
+
+  constructor(initial = 512) {
+    this.buf = Buffer.allocUnsafe(initial);
+  }
+
+  get length(): number {
+    return this.pos;
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  uint32(v: number): this {
+    this.ensure(4);
+    this.buf.writeUInt32BE(v >>> 0, this.pos);
+    this.pos += 4;
+    return this;
+  }
+
+  int32(v: number): this {
+    this.ensure(4);
+    this.buf.writeInt32BE(v | 0, this.pos);
+    this.pos += 4;
+    return this;
+  }
+
+  uint64(v: bigint): this {
+    this.ensure(8);
+    this.buf.writeBigUInt64BE(BigInt.asUintN(64, v), this.pos);
+    this.pos += 8;
+    return this;
+  }
+
+  int64(v: bigint): this {
+    this.ensure(8);
+    this.buf.writeBigInt64BE(BigInt.asIntN(64, v), this.pos);
+    this.pos += 8;
+    return this;
+  }
+
+  bool(v: boolean): this {
+    return this.uint32(v ? 1 : 0);
+  }
+
+  /** Fixed-length opaque: the bytes then zero padding to 4. */
+  fixedOpaque(data: Uint8Array): this {
+    const n = data.length;
+    const padded = (n + 3) & ~3;
+    this.ensure(padded);
+    // Zero the last word first so padding never leaks old buffer contents.
+    if (padded > n) this.buf.writeUInt32BE(0, this.pos + padded - 4);
+    this.buf.set(data, this.pos);
+    this.pos += padded;
+    return this;
+  }
+
+  opaque(data: Uint8Array): this {
+    this.uint32(data.length);
+    return this.fixedOpaque(data);
+  }
+
+  string(s: string): this {
+    return this.opaque(Buffer.from(s, 'utf8'));
+  }
+
+  /** Reserve a uint32 slot to fill in later (e.g. a length or count). Returns its offset. */
+  reserve32(): number {
+    const at = this.pos;
+    this.uint32(0);
+    return at;
+  }
+
+  patch32(at: number, v: number): void {
+    this.buf.writeUInt32BE(v >>> 0, at);
+  }
+
+  /** The encoded bytes so far, as a view (no copy). */
+  finish(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+}
+
+/** Bytes of padding that follow `n` bytes of opaque data. */
+export function xdrPad(n: number): number {
+  return (4 - (n & 3)) & 3;
+}
