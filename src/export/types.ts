@@ -104,3 +104,33 @@ export interface FhGate {
   /** Build the handle for a node of an export. At most 64 bytes. */
   compose(exp: Export, node: Node): Buffer;
 }
+
+/** The ids the server process itself runs as, and whether it may act as other users. */
+export interface ServerIdentity {
+  /** True when running as root: AUTH_SYS identities are enforced and files are created owned by the caller. */
+  privileged: boolean;
+  uid: number;
+  gid: number;
+  gids: readonly number[];
+}
+
+/** MOUNT's view of a dirpath: the export, the directory node and the options for this client. */
+export interface MountResolution {
+  export: Export;
+  node: Node;
+  options: ExportOptions;
+}
+
+/** The live set of exports, as MOUNT and the server need it. */
+export interface ExportRegistry {
+  list(): readonly Export[];
+  byId(id: number): Export | undefined;
+  /** The options that apply to this peer, or undefined when the export refuses it. */
+  optionsFor(exp: Export, peer: Peer): Promise<ExportOptions | undefined>;
+  /**
+   * MOUNT: resolve a dirpath that is an export or a directory inside one, for
+   * this peer. Throws GateError EACCES (host refused), ENOENT, ENOTDIR.
+   * Never crosses a symlink.
+   */
+  resolveMount(dirpath: string, peer: Peer): Promise<MountResolution>;
+}
