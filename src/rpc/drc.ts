@@ -1,0 +1,94 @@
+import { crc32 } from 'node:zlib';
+
+/**
+ * Duplicate request cache (knfsd's nfscache.c, RFC 5531 §… "at-most-once"):
+ * a retransmitted non-idempotent call (the client timed out, or reconnected)
+ * must get the original reply, not be executed twice — a second REMOVE would
+ * answer NOENT, a second CREATE GUARDED EEXIST.
+ *
+ * Key: client address (not port: a reconnecting kernel client may come back
+ * from another port), xid, program/version/procedure, plus a CRC32 and length
+ * of the arguments so an xid reused for a different call is not mistaken for a
+ * retransmission. Bounded by entry count and by reply bytes; least recently
+ * inserted entries go first.
+ */
+export type DrcLookup =
+  | { state: 'miss' }
+  | { state: 'in-progress' }
+  | { state: 'done'; reply: Buffer };
+
+interface Entry {
+  done: boolean;
+  reply?: Buffer;
+}
+
+export interface DrcStats {
+  hits: number;
+  inProgressDrops: number;
+  entries: number;
+  bytes: number;
+}
+
+export class DuplicateRequestCache {
+  private readonly map = new Map<string, Entry>();
+  private bytes = 0;
+  readonly stats = { hits: 0, inProgressDrops: 0 };
+
+  constructor(
+    private readonly maxEntries = 4096,
+    private readonly maxBytes = 8 * 1024 * 1024,
+  ) {}
+
+  static key(address: string, xid: number, prog: number, vers: number, proc: number, args: Buffer): string {
+    // Checksum at most the first 256 bytes, as knfsd does (RC_CSUMLEN): enough
+    // to tell calls apart without hashing a whole 1 MiB WRITE.
+    const head = args.subarray(0, 256);
+    return `${address}/${xid}/${prog}/${vers}/${proc}/${args.length}/${crc32(head)}`;
+  }
+
+  /** Look a call up; a miss inserts an in-progress entry for it. */
+  begin(key: string): DrcLookup {
+    const e = this.map.get(key);
+    if (!e) {
+      this.map.set(key, { done: false });
+      this.evict();
+      return { state: 'miss' };
+    }
+    if (!e.done) {
+      this.stats.inProgressDrops++;
+      return { state: 'in-progress' };
+    }
+    this.stats.hits++;
+    return { state: 'done', reply: e.reply! };
+  }
+
+  /** Record the exact reply bytes of a finished call. */
+  finish(key: string, reply: Buffer): void {
+    const e = this.map.get(key);
+    if (!e) return; // evicted while running: nothing to keep
+    e.done = true;
+    e.reply = reply;
+    this.bytes += reply.length;
+    this.evict();
+  }
+
+  /** Forget a call that produced no cacheable reply (e.g. the connection died). */
+  abandon(key: string): void {
+    const e = this.map.get(key);
+    if (e && !e.done) this.map.delete(key);
+  }
+
+  private evict(): void {
+    while (this.map.size > this.maxEntries || this.bytes > this.maxBytes) {
+      const oldest = this.map.keys().next();
+      if (oldest.done) break;
+      const e = this.map.get(oldest.value)!;
+      this.map.delete(oldest.value);
+      if (e.reply) this.bytes -= e.reply.length;
+    }
+  }
+
+  snapshot(): DrcStats {
+    return { ...this.stats, entries: this.map.size, bytes: this.bytes };
+  }
+}

@@ -1,0 +1,380 @@
+import net from 'node:net';
+import { EventEmitter } from 'node:events';
+import { XdrReader, XdrWriter } from '../xdr/index.js';
+import { log } from '../util/log.js';
+import { RecordReader, recordMark } from './record.js';
+import {
+  MsgType,
+  RPC_VERSION,
+  readCallBody,
+  writeAcceptedHeader,
+  encodeAcceptError,
+  encodeAuthError,
+  encodeProgMismatch,
+  encodeRpcMismatch,
+} from './message.js';
+import { AuthFlavor, decodeAuthSys, type Credential } from './auth.js';
+import { RpcAcceptError, RpcAuthError } from './errors.js';
+import { DuplicateRequestCache } from './drc.js';
+import type { RpcProgram, ProcedureDef } from './program.js';
+import type { CallContext, Peer } from './context.js';
+
+export interface RpcServerOptions {
+  /** Largest request record accepted (sum of fragments). Default 1 MiB + 64 KiB. */
+  maxRecord?: number;
+  /** Calls in flight per connection before reading pauses (backpressure). Default 32. */
+  maxInFlight?: number;
+  /** Connections accepted at once; more are closed on arrival. Default 1024. */
+  maxConnections?: number;
+  /** Shared duplicate request cache; one is created when omitted. */
+  drc?: DuplicateRequestCache;
+}
+
+export interface RpcServerStats {
+  connections: number;
+  connectionsTotal: number;
+  calls: number;
+  garbageRecords: number;
+  oversizedRecords: number;
+  drcHits: number;
+}
+
+/** Per-call outcome, for observers (metrics, tests). */
+export interface CallEvent {
+  prog: number;
+  vers: number;
+  proc: number;
+  name: string;
+  status: string;
+  durationNs: bigint;
+}
+
+let nextConnectionId = 1;
+
+/**
+ * A program-agnostic ONC RPC server over TCP (RFC 5531): record marking,
+ * call-header decoding, authentication flavors, dispatch through procedure
+ * tables, the duplicate request cache, and many calls in flight per
+ * connection with replies matched by xid and sent as they complete.
+ */
+export class RpcServer extends EventEmitter {
+  private readonly programs = new Map<number, RpcProgram>();
+  private readonly server: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+  readonly drc: DuplicateRequestCache;
+  readonly maxRecord: number;
+  private readonly maxInFlight: number;
+  private readonly maxConnections: number;
+  private readonly counters = { connectionsTotal: 0, calls: 0, garbageRecords: 0, oversizedRecords: 0 };
+
+  constructor(programs: RpcProgram[], opts: RpcServerOptions = {}) {
+    super();
+    for (const p of programs) this.addProgram(p);
+    this.maxRecord = opts.maxRecord ?? 1024 * 1024 + 64 * 1024;
+    this.maxInFlight = opts.maxInFlight ?? 32;
+    this.maxConnections = opts.maxConnections ?? 1024;
+    this.drc = opts.drc ?? new DuplicateRequestCache();
+    this.server = net.createServer({ noDelay: true }, (s) => this.accept(s));
+    this.server.on('error', (err) => this.emit('error', err));
+  }
+
+  addProgram(p: RpcProgram): void {
+    this.programs.set(p.number, p);
+  }
+
+  removeProgram(number: number): void {
+    this.programs.delete(number);
+  }
+
+  hasProgram(number: number): boolean {
+    return this.programs.has(number);
+  }
+
+  listen(port: number, host: string): Promise<net.AddressInfo> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      this.server.once('error', onError);
+      this.server.listen({ port, host, exclusive: true }, () => {
+        this.server.off('error', onError);
+        resolve(this.server.address() as net.AddressInfo);
+      });
+    });
+  }
+
+  address(): net.AddressInfo | null {
+    return this.server.address() as net.AddressInfo | null;
+  }
+
+  /** Stop accepting, close every connection, and resolve when the listener is closed. */
+  close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    return new Promise((resolve) => {
+      if (!this.server.listening) return resolve();
+      this.server.close(() => resolve());
+    });
+  }
+
+  stats(): RpcServerStats {
+    return { connections: this.sockets.size, ...this.counters, drcHits: this.drc.stats.hits };
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.sockets.size >= this.maxConnections) {
+      log.warn('rpc.connection.refused', { peer: socket.remoteAddress, reason: 'too many connections' });
+      socket.destroy();
+      return;
+    }
+    this.counters.connectionsTotal++;
+    this.sockets.add(socket);
+    new Connection(this, socket, nextConnectionId++, this.maxRecord, this.maxInFlight);
+  }
+
+  /** @internal */
+  forget(socket: net.Socket): void {
+    this.sockets.delete(socket);
+  }
+
+  /** @internal */
+  program(n: number): RpcProgram | undefined {
+    return this.programs.get(n);
+  }
+
+  /** @internal */
+  count(what: 'calls' | 'garbageRecords' | 'oversizedRecords'): void {
+    this.counters[what]++;
+  }
+}
+
+/** Decode the call's credential; throws RpcAuthError when the flavor is refused. */
+function authenticate(flavor: number, body: Buffer, verfFlavor: number, verfBody: Buffer): Credential {
+  if (flavor !== AuthFlavor.NONE && flavor !== AuthFlavor.SYS) {
+    throw new RpcAuthError('AUTH_BADCRED', `auth flavor ${flavor} not supported`);
+  }
+  // AUTH_NONE and AUTH_SYS both carry an AUTH_NONE verifier (RFC 5531 §14).
+  if (verfFlavor !== AuthFlavor.NONE || verfBody.length !== 0) throw new RpcAuthError('AUTH_BADVERF');
+  if (flavor === AuthFlavor.NONE) return { flavor: 'none' };
+  try {
+    return decodeAuthSys(body);
+  } catch {
+    throw new RpcAuthError('AUTH_BADCRED', 'malformed AUTH_SYS credential');
+  }
+}
+
+/** One TCP connection: reassembles records, dispatches calls, writes replies by xid. */
+class Connection {
+  private readonly reader: RecordReader;
+  private readonly peer: Peer;
+  private readonly local: { address: string; port: number };
+  private inFlight = 0;
+  private readonly queue: Buffer[] = [];
+  private closed = false;
+  private writeBlocked = false;
+
+  constructor(
+    private readonly owner: RpcServer,
+    private readonly socket: net.Socket,
+    readonly id: number,
+    maxRecord: number,
+    private readonly maxInFlight: number,
+  ) {
+    this.peer = {
+      address: socket.remoteAddress ?? '?',
+      port: socket.remotePort ?? 0,
+      family: socket.remoteFamily === 'IPv6' ? 'IPv6' : 'IPv4',
+    };
+    this.local = { address: socket.localAddress ?? '?', port: socket.localPort ?? 0 };
+    this.reader = new RecordReader(maxRecord, (rec) => this.onRecord(rec));
+    owner.emit('connect', { id, peer: this.peer });
+    log.debug('rpc.connect', { conn: id, peer: `${this.peer.address}:${this.peer.port}` });
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        this.reader.push(chunk);
+      } catch (err) {
+        this.owner.count('oversizedRecords');
+        log.warn('rpc.record.rejected', { conn: id, peer: this.peer.address, err: err as Error });
+        socket.destroy();
+      }
+    });
+    socket.on('drain', () => {
+      this.writeBlocked = false;
+      this.updateFlow();
+    });
+    socket.on('error', (err) => log.debug('rpc.socket.error', { conn: id, err }));
+    socket.on('close', () => {
+      this.closed = true;
+      this.queue.length = 0;
+      owner.forget(socket);
+      owner.emit('disconnect', { id, peer: this.peer });
+      log.debug('rpc.disconnect', { conn: id });
+    });
+  }
+
+  private onRecord(record: Buffer): void {
+    if (this.inFlight >= this.maxInFlight) {
+      this.queue.push(record);
+      this.updateFlow();
+      return;
+    }
+    this.start(record);
+  }
+
+  /** Pause reading while the in-flight bound is reached or the peer is not reading replies. */
+  private updateFlow(): void {
+    if (this.closed) return;
+    const busy = this.inFlight >= this.maxInFlight || this.writeBlocked;
+    if (busy && !this.socket.isPaused()) this.socket.pause();
+    else if (!busy && this.socket.isPaused()) this.socket.resume();
+  }
+
+  private start(record: Buffer): void {
+    this.inFlight++;
+    this.updateFlow();
+    this.dispatch(record)
+      .catch((err) => log.error('rpc.dispatch.bug', { conn: this.id, err }))
+      .finally(() => {
+        this.inFlight--;
+        while (this.inFlight < this.maxInFlight && this.queue.length > 0) this.start(this.queue.shift()!);
+        this.updateFlow();
+      });
+  }
+
+  private send(chunks: Buffer[]): void {
+    if (this.closed) return;
+    let len = 0;
+    for (const c of chunks) len += c.length;
+    this.socket.cork();
+    this.socket.write(recordMark(len));
+    let ok = true;
+    for (const c of chunks) ok = this.socket.write(c);
+    this.socket.uncork();
+    if (!ok) {
+      this.writeBlocked = true;
+      this.updateFlow();
+    }
+  }
+
+  private async dispatch(record: Buffer): Promise<void> {
+    const srv = this.owner;
+    if (record.length < 8) {
+      srv.count('garbageRecords');
+      log.warn('rpc.record.garbage', { conn: this.id, peer: this.peer.address, bytes: record.length });
+      return;
+    }
+    const r = new XdrReader(record);
+    const xid = r.uint32();
+    const msgType = r.uint32();
+    if (msgType !== MsgType.CALL) {
+      srv.count('garbageRecords');
+      log.warn('rpc.record.not_a_call', { conn: this.id, xid, msgType });
+      return;
+    }
+    let header;
+    try {
+      header = readCallBody(r, xid);
+    } catch (err) {
+      srv.count('garbageRecords');
+      log.warn('rpc.call.bad_header', { conn: this.id, xid, err: err as Error });
+      this.send([encodeAcceptError(xid, 'GARBAGE_ARGS')]);
+      return;
+    }
+    srv.count('calls');
+    if (header.rpcvers !== RPC_VERSION) {
+      this.send([encodeRpcMismatch(xid, RPC_VERSION, RPC_VERSION)]);
+      return;
+    }
+    let cred: Credential;
+    try {
+      cred = authenticate(header.cred.flavor, header.cred.body, header.verf.flavor, header.verf.body);
+    } catch (err) {
+      this.send([encodeAuthError(xid, (err as RpcAuthError).code as any)]);
+      return;
+    }
+    const program = srv.program(header.prog);
+    if (!program) {
+      this.send([encodeAcceptError(xid, 'PROG_UNAVAIL')]);
+      return;
+    }
+    const table = program.versions.get(header.vers);
+    if (!table) {
+      const vs = [...program.versions.keys()];
+      this.send([encodeProgMismatch(xid, Math.min(...vs), Math.max(...vs))]);
+      return;
+    }
+    const proc: ProcedureDef | undefined = table[header.proc];
+    if (!proc) {
+      this.send([encodeAcceptError(xid, 'PROC_UNAVAIL')]);
+      return;
+    }
+    const argStart = r.offset;
+    let args: unknown;
+    try {
+      args = proc.decode(r);
+    } catch (err) {
+      log.debug('rpc.call.garbage_args', { conn: this.id, xid, proc: proc.name, err: err as Error });
+      this.send([encodeAcceptError(xid, 'GARBAGE_ARGS')]);
+      this.emitCall(header, proc, 'GARBAGE_ARGS', process.hrtime.bigint());
+      return;
+    }
+
+    let drcKey: string | undefined;
+    if (proc.cache === 'reply') {
+      drcKey = DuplicateRequestCache.key(this.peer.address, xid, header.prog, header.vers, header.proc, record.subarray(argStart));
+      const hit = srv.drc.begin(drcKey);
+      if (hit.state === 'in-progress') return; // the original reply is on its way
+      if (hit.state === 'done') {
+        log.debug('rpc.drc.replay', { conn: this.id, xid, proc: proc.name });
+        this.send([hit.reply]);
+        return;
+      }
+    }
+
+    const ctx: CallContext = {
+      xid,
+      prog: header.prog,
+      vers: header.vers,
+      proc: header.proc,
+      cred,
+      peer: this.peer,
+      local: this.local,
+      connectionId: this.id,
+    };
+    const t0 = process.hrtime.bigint();
+    let chunks: Buffer[];
+    let status = 'SUCCESS';
+    try {
+      const res = await proc.handle(args, ctx);
+      const w = new XdrWriter(256);
+      writeAcceptedHeader(w, xid, 'SUCCESS');
+      const tail = proc.encode(w, res);
+      chunks = tail ? [w.finish(), ...tail] : [w.finish()];
+      if (typeof res === 'object' && res !== null && 'status' in res && typeof (res as any).status === 'number') {
+        status = String((res as any).status);
+      }
+    } catch (err) {
+      if (err instanceof RpcAuthError) {
+        status = err.code;
+        chunks = [encodeAuthError(xid, err.code as any)];
+      } else if (err instanceof RpcAcceptError) {
+        status = err.code;
+        chunks = [encodeAcceptError(xid, err.code as any)];
+      } else {
+        status = 'SYSTEM_ERR';
+        log.error('rpc.call.failed', { conn: this.id, xid, proc: proc.name, err: err as Error });
+        chunks = [encodeAcceptError(xid, 'SYSTEM_ERR')];
+      }
+    }
+    if (drcKey) {
+      const reply = chunks.length === 1 ? Buffer.from(chunks[0]) : Buffer.concat(chunks);
+      srv.drc.finish(drcKey, reply);
+      chunks = [reply];
+    }
+    this.send(chunks);
+    this.emitCall(header, proc, status, t0);
+  }
+
+  private emitCall(h: { prog: number; vers: number; proc: number }, proc: ProcedureDef, status: string, t0: bigint): void {
+    if (this.owner.listenerCount('call') === 0) return;
+    const ev: CallEvent = { prog: h.prog, vers: h.vers, proc: h.proc, name: proc.name, status, durationNs: process.hrtime.bigint() - t0 };
+    this.owner.emit('call', ev);
+  }
+}

@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { RecordReader, recordMark, LAST_FRAGMENT } from '../../src/rpc/record.js';
+
+function frame(fragments: Buffer[]): Buffer {
+  const parts: Buffer[] = [];
+  fragments.forEach((f, i) => {
+    const h = Buffer.alloc(4);
+    h.writeUInt32BE(((i === fragments.length - 1 ? LAST_FRAGMENT : 0) | f.length) >>> 0);
+    parts.push(h, f);
+  });
+  return Buffer.concat(parts);
+}
+
+test('reassembles records split into fragments and delivered split at any byte', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.array(fc.uint8Array({ maxLength: 40 }), { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 4 }),
+      fc.array(fc.integer({ min: 1, max: 17 }), { minLength: 1, maxLength: 8 }),
+      (records, cuts) => {
+        const wire = Buffer.concat(records.map((frags) => frame(frags.map((f) => Buffer.from(f)))));
+        const got: Buffer[] = [];
+        const rr = new RecordReader(1 << 20, (r) => got.push(Buffer.from(r)));
+        let off = 0;
+        let i = 0;
+        while (off < wire.length) {
+          const n = cuts[i++ % cuts.length];
+          rr.push(wire.subarray(off, off + n));
+          off += n;
+        }
+        assert.equal(got.length, records.length);
+        records.forEach((frags, k) => assert.deepEqual(got[k], Buffer.concat(frags.map((f) => Buffer.from(f)))));
+        assert.equal(rr.buffered, 0);
+      },
+    ),
+  );
+});
+
+test('a record over the cap is rejected when its header arrives, before its bytes are buffered', () => {
+  const rr = new RecordReader(1000, () => assert.fail('no record expected'));
+  const h = Buffer.alloc(4);
+  h.writeUInt32BE((LAST_FRAGMENT | 0x7fffffff) >>> 0);
+  assert.throws(() => rr.push(h), { code: 'RPC_RECORD_TOO_LARGE' });
+});
+
+test('the cap applies to the sum of fragments', () => {
+  const rr = new RecordReader(100, () => {});
+  const wire = frame([Buffer.alloc(60), Buffer.alloc(60)]);
+  assert.throws(() => rr.push(wire), { code: 'RPC_RECORD_TOO_LARGE' });
+});
+
+test('recordMark makes a single last fragment', () => {
+  assert.equal(recordMark(5).readUInt32BE(0), (LAST_FRAGMENT | 5) >>> 0);
+});

@@ -1,0 +1,145 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { RpcServer } from '../../src/rpc/server.js';
+import { RpcClient, RpcCallError, authSys, AUTH_NONE } from '../../src/rpc/client.js';
+import { RpcAcceptError } from '../../src/rpc/errors.js';
+import { LAST_FRAGMENT } from '../../src/rpc/record.js';
+import { XdrWriter } from '../../src/xdr/index.js';
+import type { ProcedureDef, RpcProgram } from '../../src/rpc/program.js';
+import { setLogLevel } from '../../src/util/log.js';
+
+setLogLevel('silent');
+const PROG = 0x20000099;
+let executions = 0;
+
+const echo: ProcedureDef<number, number> = { name: 'ECHO', cache: 'none', decode: (r) => r.uint32(), handle: (x) => x + 1, encode: (w, x) => void w.uint32(x) };
+const counted: ProcedureDef<number, number> = {
+  name: 'COUNTED',
+  cache: 'reply',
+  decode: (r) => r.uint32(),
+  handle: async (x) => {
+    await new Promise((r) => setTimeout(r, 20));
+    return ++executions * 1000 + x;
+  },
+  encode: (w, x) => void w.uint32(x),
+};
+const boom: ProcedureDef<void, void> = { name: 'BOOM', cache: 'none', decode: () => undefined, handle: () => { throw new Error('bug'); }, encode: () => {} };
+const refuse: ProcedureDef<void, void> = { name: 'REFUSE', cache: 'none', decode: () => undefined, handle: () => { throw new RpcAcceptError('SYSTEM_ERR'); }, encode: () => {} };
+const whoami: ProcedureDef<void, string> = {
+  name: 'WHOAMI',
+  cache: 'none',
+  decode: () => undefined,
+  handle: (_a, ctx) => (ctx.cred.flavor === 'sys' ? `${ctx.cred.uid}:${ctx.cred.gid}:${ctx.cred.gids.join(',')}` : 'none'),
+  encode: (w, s) => void w.string(s),
+};
+const slow: ProcedureDef<number, number> = {
+  name: 'SLOW',
+  cache: 'none',
+  decode: (r) => r.uint32(),
+  handle: (ms) => new Promise((r) => setTimeout(() => r(ms), ms)),
+  encode: (w, x) => void w.uint32(x),
+};
+const program: RpcProgram = { number: PROG, name: 'test', versions: new Map([[2, [echo, counted, boom, refuse, whoami, slow]], [4, [echo]]]) };
+
+let server: RpcServer;
+let port: number;
+let client: RpcClient;
+
+before(async () => {
+  server = new RpcServer([program], { maxRecord: 64 * 1024, maxInFlight: 4 });
+  port = (await server.listen(0, '127.0.0.1')).port;
+  client = await RpcClient.connect(port);
+});
+after(async () => {
+  await client.close();
+  await server.close();
+});
+
+const u32 = (x: number) => (w: XdrWriter) => void w.uint32(x);
+
+async function status(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'SUCCESS';
+  } catch (e) {
+    return (e as RpcCallError).code;
+  }
+}
+
+test('a call succeeds and its result decodes', async () => {
+  const { reader } = await client.call(PROG, 2, 0, u32(41));
+  assert.equal(reader.uint32(), 42);
+});
+
+test('exact RPC statuses: PROG_UNAVAIL, PROG_MISMATCH with range, PROC_UNAVAIL, GARBAGE_ARGS, SYSTEM_ERR', async () => {
+  assert.equal(await status(client.call(PROG + 1, 2, 0)), 'PROG_UNAVAIL');
+  const mm = await client.call(PROG, 3, 0).catch((e: RpcCallError) => e.reply);
+  assert.deepEqual((mm as any).mismatch, { low: 2, high: 4 });
+  assert.equal(await status(client.call(PROG, 2, 99)), 'PROC_UNAVAIL');
+  assert.equal(await status(client.call(PROG, 2, 0)), 'GARBAGE_ARGS'); // no argument
+  assert.equal(await status(client.call(PROG, 2, 2)), 'SYSTEM_ERR'); // handler bug
+  assert.equal(await status(client.call(PROG, 2, 3)), 'SYSTEM_ERR'); // explicit
+});
+
+test('AUTH_SYS credentials reach the handler; unknown flavors get AUTH_ERROR', async () => {
+  const { reader } = await client.call(PROG, 2, 4, undefined, authSys(1000, 100, [5, 6]));
+  assert.equal(reader.string(100), '1000:100:5,6');
+  assert.equal(await status(client.call(PROG, 2, 4, undefined, { flavor: 6, body: Buffer.alloc(8) })), 'AUTH_BADCRED');
+  assert.equal(await status(client.call(PROG, 2, 4, undefined, { flavor: 1, body: Buffer.from([0, 0, 0, 1]) })), 'AUTH_BADCRED');
+  const none = await client.call(PROG, 2, 4, undefined, AUTH_NONE);
+  assert.equal(none.reader.string(100), 'none');
+});
+
+test('RPC_MISMATCH for rpcvers other than 2', async () => {
+  const s = net.connect(port, '127.0.0.1');
+  await new Promise((r) => s.once('connect', r));
+  const w = new XdrWriter();
+  w.uint32(7).uint32(0).uint32(3).uint32(PROG).uint32(2).uint32(0).uint32(0).uint32(0).uint32(0).uint32(0);
+  const body = w.finish();
+  const h = Buffer.alloc(4);
+  h.writeUInt32BE((LAST_FRAGMENT | body.length) >>> 0);
+  s.write(Buffer.concat([h, body]));
+  const reply: Buffer = await new Promise((r) => s.once('data', r));
+  // xid, REPLY, MSG_DENIED, RPC_MISMATCH, low 2, high 2
+  assert.deepEqual([...Array(6).keys()].map((i) => reply.readUInt32BE(4 + i * 4)), [7, 1, 1, 0, 2, 2]);
+  s.destroy();
+});
+
+test('duplicate request cache replays the exact reply of a retransmitted non-idempotent call', async () => {
+  const xid = 0x5eed;
+  const first = client.call(PROG, 2, 1, u32(7), AUTH_NONE, xid);
+  // A retransmission (here from another connection of the same host) that
+  // arrives while the original is still running is dropped: its reply is
+  // the original's. Once the original has finished, a retransmission is
+  // answered from the cache with the same bytes, without running again.
+  const other = await RpcClient.connect(port);
+  void other.call(PROG, 2, 1, u32(7), AUTH_NONE, xid); // dropped, never answered
+  const a = (await first).reader.uint32();
+  const b = (await other.call(PROG, 2, 1, u32(7), AUTH_NONE, xid)).reader.uint32();
+  assert.equal(a, b);
+  assert.equal(executions, 1);
+  assert.equal(server.drc.stats.inProgressDrops, 1);
+  assert.equal(server.drc.stats.hits, 1);
+  // A different call under the same xid is not a duplicate.
+  const c = (await other.call(PROG, 2, 1, u32(8), AUTH_NONE, xid)).reader.uint32();
+  assert.notEqual(c, a);
+  assert.equal(executions, 2);
+  await other.close();
+});
+
+test('many calls in flight on one connection complete out of order, matched by xid', async () => {
+  const delays = [80, 10, 50, 5, 30, 1, 60, 20, 40, 15];
+  const results = await Promise.all(delays.map((d) => client.call(PROG, 2, 5, u32(d)).then((r) => r.reader.uint32())));
+  assert.deepEqual(results, delays);
+});
+
+test('a record over the cap closes that connection only', async () => {
+  const bad = await RpcClient.connect(port);
+  const h = Buffer.alloc(4);
+  h.writeUInt32BE((LAST_FRAGMENT | 0x7fffff00) >>> 0);
+  bad.writeRaw(h);
+  await assert.rejects(bad.call(PROG, 2, 0, u32(1)), { code: 'RPC_CONNECTION_CLOSED' });
+  const { reader } = await client.call(PROG, 2, 0, u32(1));
+  assert.equal(reader.uint32(), 2);
+});
