@@ -1,0 +1,21 @@
+import type { ExportRegistry, FhGate } from '../export/types.js';
+
+/**
+ * What NFSv3 procedures need from the server around them. Handlers reach
+ * storage only through `gate.verify` (which yields the export, its backend
+ * and the node) and never see sockets or bytes.
+ */
+export interface Nfs3Env {
+  gate: FhGate;
+  exports: ExportRegistry;
+  /** 8 bytes; changes at every server start (so clients resend uncommitted data after a restart). */
+  writeVerifier(): Buffer;
+  /** Called after a WRITE/COMMIT storage failure, as knfsd does, so clients resend uncommitted data. */
+  resetWriteVerifier(): void;
+  /** Largest READ count served (bytes); the server defaults it to 1 MiB. */
+  rtmax: number;
+  /** Largest WRITE accepted (bytes); the server defaults it to 1 MiB. */
+  wtmax: number;
+  /** Preferred READDIR reply size, reported by FSINFO. */
+  dtpref: number;
+}

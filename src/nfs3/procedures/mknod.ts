@@ -1,0 +1,48 @@
+import type { ProcedureDef } from '../../rpc/program.js';
+import type { Verified } from '../../export/types.js';
+import type { Nfs3Env } from '../env.js';
+import { reachableAfterRefusal } from '../common.js';
+import type { MknodArgs, MknodRes } from '../types.js';
+import { decodeMknodArgs } from '../codec/args.js';
+import { encodeDirCreateRes } from '../codec/results.js';
+import { Ftype3 } from '../constants.js';
+import { refuse } from '../status.js';
+import {
+  applyAfterCreate, checkNewName, createdRes, createFailRes, newMode, newOwner, verifyParent,
+} from '../create-common.js';
+
+const KIND = { [Ftype3.BLK]: 'blk', [Ftype3.CHR]: 'chr', [Ftype3.SOCK]: 'sock', [Ftype3.FIFO]: 'fifo' } as const;
+
+/**
+ * NFSPROC3_MKNOD (3.3.11): devices, sockets and FIFOs. Regular files,
+ * directories and symlinks have their own procedures: BADTYPE. Device nodes
+ * need root (CAP_MKNOD on Linux): anyone else gets PERM before the backend
+ * is asked.
+ */
+export function mknodProcedure(env: Nfs3Env): ProcedureDef<MknodArgs, MknodRes> {
+  return {
+    name: 'MKNOD',
+    decode: decodeMknodArgs,
+    async handle(args, ctx) {
+      let dir: Verified | undefined;
+      try {
+        dir = await verifyParent(env, ctx, args.where.dir);
+        const what = args.what;
+        if (!('attrs' in what)) refuse('EBADTYPE', `MKNOD cannot make type ${what.type}`);
+        checkNewName(args.where.name);
+        const kind = KIND[what.type as keyof typeof KIND];
+        const rdev = 'spec' in what ? { major: what.spec.specdata1, minor: what.spec.specdata2 } : { major: 0, minor: 0 };
+        if ((kind === 'blk' || kind === 'chr') && dir.identity.uid !== 0) refuse('EPERM', 'only root may make device nodes');
+        const s = what.attrs;
+        const node = await dir.export.backend.mknod(dir.node, args.where.name, kind, newMode(s), rdev, newOwner(dir, s));
+        await applyAfterCreate(dir, node, s, false);
+        return await createdRes(env, dir, node);
+      } catch (e) {
+        dir ??= await reachableAfterRefusal(env.gate, args.where.dir, ctx, e);
+        return createFailRes(dir, e);
+      }
+    },
+    encode: encodeDirCreateRes,
+    cache: 'reply',
+  };
+}

@@ -1,0 +1,53 @@
+import { isUtf8 } from 'node:buffer';
+import type { ProcedureDef } from '../../rpc/program.js';
+import type { Verified } from '../../export/types.js';
+import type { Nfs3Env } from '../env.js';
+import { reachableAfterRefusal } from '../common.js';
+import type { SymlinkArgs, SymlinkRes } from '../types.js';
+import { decodeSymlinkArgs } from '../codec/args.js';
+import { encodeDirCreateRes } from '../codec/results.js';
+import { refuse } from '../status.js';
+import {
+  applyAfterCreate, checkNewName, createdRes, createFailRes, newOwner, verifyParent,
+} from '../create-common.js';
+
+/**
+ * A symlink target must be non-empty and free of NUL (knfsd answers INVAL,
+ * as symlink(2) would); it must also be UTF-8 because the backend takes a
+ * string and a lossy conversion would store a different target.
+ */
+function targetOf(raw: Buffer): string {
+  if (raw.length === 0) refuse('EINVAL', 'empty symlink target');
+  if (raw.indexOf(0) !== -1) refuse('EINVAL', 'symlink target contains NUL');
+  if (!isUtf8(raw)) refuse('EINVAL', 'symlink target is not UTF-8');
+  return raw.toString('utf8');
+}
+
+/**
+ * NFSPROC3_SYMLINK (3.3.10). The mode of a symlink means nothing on Linux;
+ * it is created 0777 like knfsd's. The target is stored as given: never
+ * interpreted or followed by the server.
+ */
+export function symlinkProcedure(env: Nfs3Env): ProcedureDef<SymlinkArgs, SymlinkRes> {
+  return {
+    name: 'SYMLINK',
+    decode: decodeSymlinkArgs,
+    async handle(args, ctx) {
+      let dir: Verified | undefined;
+      try {
+        dir = await verifyParent(env, ctx, args.where.dir);
+        checkNewName(args.where.name);
+        const target = targetOf(args.target);
+        const s = args.attrs;
+        const node = await dir.export.backend.symlink(dir.node, args.where.name, target, 0o777, newOwner(dir, s));
+        await applyAfterCreate(dir, node, s, false);
+        return await createdRes(env, dir, node);
+      } catch (e) {
+        dir ??= await reachableAfterRefusal(env.gate, args.where.dir, ctx, e);
+        return createFailRes(dir, e);
+      }
+    },
+    encode: encodeDirCreateRes,
+    cache: 'reply',
+  };
+}
