@@ -1,0 +1,1 @@
+export { NfsServer, defaultExportEntry, type NfsServerOptions } from './server.js';

@@ -1,0 +1,206 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import os from 'node:os';
+import { RpcServer, type RpcServerStats } from '../rpc/index.js';
+import { createPortmapProgram, type Mapping } from '../portmap/program.js';
+import { createMountProgram } from '../mount/program.js';
+import { MOUNT_PROGRAM, MOUNT_V3 } from '../mount/constants.js';
+import { createNfs3Program } from '../nfs3/program.js';
+import { NFS3_PROGRAM as NFS_PROGRAM, NFS3_VERSION as NFS_V3 } from '../nfs3/constants.js';
+import {
+  ExportTable,
+  loadOrCreateSecret,
+  defaultStateDir,
+  parseExportsWithWarnings,
+  type Export,
+  type ExportEntry,
+  type ServerIdentity,
+} from '../export/index.js';
+import { PosixBackend, type Backend } from '../storage/index.js';
+import { log } from '../util/log.js';
+
+export interface NfsServerOptions {
+  /** Exports: parsed entries, or the text of an exports(5) file. */
+  exports: ExportEntry[] | { text: string; source?: string };
+  /** Make the backend for an export; the POSIX directory backend by default. */
+  backendFor?: (entry: ExportEntry) => Backend | Promise<Backend>;
+  /** TCP port for NFS, MOUNT, the portmapper (and LOCALIO). Default 2049; 0 = any free port. */
+  port?: number;
+  /** Address to bind. Default 127.0.0.1. */
+  host?: string;
+  /** Also answer the portmapper on this port (111 when true). */
+  portmap?: boolean | number;
+  /** Where the file-handle key and backend state live. */
+  stateDir?: string;
+  /** Largest READ / WRITE, bytes. Default 1 MiB each. */
+  rtmax?: number;
+  wtmax?: number;
+  /** Override who the server acts as (tests). Default: from the process. */
+  identity?: ServerIdentity;
+}
+
+function processIdentity(): ServerIdentity {
+  const uid = process.getuid?.() ?? 0;
+  const gid = process.getgid?.() ?? 0;
+  return { privileged: uid === 0, uid, gid, gids: process.getgroups?.() ?? [] };
+}
+
+/**
+ * The NFS server: composes the RPC server with the portmapper, MOUNT v3 and
+ * NFSv3 programs over one export table, all on a single TCP port (MOUNT and
+ * NFS share it, like ganesha can, so one `port=`/`mountport=` pair works).
+ */
+export class NfsServer {
+  readonly rpc: RpcServer;
+  readonly exports: ExportTable;
+  readonly identity: ServerIdentity;
+  private portmapRpc?: RpcServer;
+  private verifier: Buffer = randomBytes(8);
+  private readonly backends = new Map<string, Backend>();
+  private readonly ownedBackends = new Set<Backend>();
+  private closing?: Promise<void>;
+  readonly mountList;
+
+  private constructor(
+    exportsTable: ExportTable,
+    identity: ServerIdentity,
+    private readonly opts: NfsServerOptions,
+  ) {
+    this.exports = exportsTable;
+    this.identity = identity;
+    const rtmax = opts.rtmax ?? 1024 * 1024;
+    const wtmax = opts.wtmax ?? 1024 * 1024;
+    const nfs = createNfs3Program({
+      gate: exportsTable,
+      exports: exportsTable,
+      writeVerifier: () => this.verifier,
+      resetWriteVerifier: () => {
+        this.verifier = randomBytes(8);
+        log.warn('nfs.write_verifier.reset', { reason: 'write or commit failure' });
+      },
+      rtmax,
+      wtmax,
+      dtpref: 64 * 1024,
+    });
+    const mount = createMountProgram({ exports: exportsTable, gate: exportsTable });
+    this.mountList = mount.mountList;
+    const portmap = createPortmapProgram({ mappings: () => this.mappings() });
+    // Headroom over wtmax for the RPC and WRITE headers.
+    this.rpc = new RpcServer([portmap, mount, nfs], { maxRecord: wtmax + 64 * 1024 });
+  }
+
+  /** Create the server, open its exports and start listening. */
+  static async start(opts: NfsServerOptions): Promise<NfsServer> {
+    const identity = opts.identity ?? processIdentity();
+    const stateDir = opts.stateDir ?? defaultStateDir();
+    const secret = await loadOrCreateSecret(stateDir);
+    const table = new ExportTable({ secret, server: identity });
+    const server = new NfsServer(table, identity, { ...opts, stateDir });
+    let entries: ExportEntry[];
+    if (Array.isArray(opts.exports)) entries = opts.exports;
+    else {
+      const { entries: parsed, warnings } = parseExportsWithWarnings(opts.exports.text, opts.exports.source);
+      for (const w of warnings) log.warn("exports.warning", { source: w.source, line: w.line, message: w.message });
+      entries = parsed;
+    }
+    try {
+      for (const e of entries) await server.addExport(e);
+      await server.rpc.listen(opts.port ?? 2049, opts.host ?? '127.0.0.1');
+      if (opts.portmap) {
+        const pmPort = opts.portmap === true ? 111 : opts.portmap;
+        server.portmapRpc = new RpcServer([createPortmapProgram({ mappings: () => server.mappings() })]);
+        await server.portmapRpc.listen(pmPort, opts.host ?? '127.0.0.1');
+      }
+    } catch (err) {
+      await server.close();
+      throw err;
+    }
+    return server;
+  }
+
+  get port(): number {
+    return this.rpc.address()?.port ?? 0;
+  }
+
+  get host(): string {
+    return this.rpc.address()?.address ?? '';
+  }
+
+  get portmapPort(): number | undefined {
+    return this.portmapRpc?.address()?.port;
+  }
+
+  /** The current 8-byte write verifier (changes at every start). */
+  get writeVerifier(): Buffer {
+    return this.verifier;
+  }
+
+  private mappings(): Mapping[] {
+    const port = this.port;
+    return [
+      { prog: 100000, vers: 2, port },
+      { prog: 100000, vers: 3, port },
+      { prog: 100000, vers: 4, port },
+      { prog: MOUNT_PROGRAM, vers: MOUNT_V3, port },
+      { prog: NFS_PROGRAM, vers: NFS_V3, port },
+    ];
+  }
+
+  /** Export a directory (or the given backend) at runtime. */
+  async addExport(entry: ExportEntry, backend?: Backend): Promise<Export> {
+    let b = backend ?? (await this.opts.backendFor?.(entry));
+    const owned = !b;
+    if (!b) {
+      const backendState = path.join(this.opts.stateDir ?? defaultStateDir(), 'posix');
+      fs.mkdirSync(backendState, { recursive: true, mode: 0o700 });
+      b = new PosixBackend(entry.path, { stateDir: backendState });
+    }
+    try {
+      const exp = await this.exports.add(entry, b);
+      this.backends.set(exp.path, b);
+      if (owned) this.ownedBackends.add(b);
+      log.info('export.added', { path: exp.path, id: exp.id, backend: b.kind, clients: entry.clients.map((c) => c.host).join(',') });
+      return exp;
+    } catch (err) {
+      if (owned) await b.close();
+      throw err;
+    }
+  }
+
+  /** Withdraw an export: its handles answer STALE from now on. */
+  async removeExport(p: string): Promise<boolean> {
+    const exp = this.exports.remove(p);
+    if (!exp) return false;
+    const b = this.backends.get(exp.path);
+    this.backends.delete(exp.path);
+    if (b && this.ownedBackends.delete(b)) await b.close();
+    log.info('export.removed', { path: exp.path });
+    return true;
+  }
+
+  stats(): RpcServerStats {
+    return this.rpc.stats();
+  }
+
+  /** Stop listening, close connections, then release backends. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.all([this.rpc.close(), this.portmapRpc?.close()]);
+      for (const b of this.ownedBackends) await b.close().catch(() => {});
+      this.ownedBackends.clear();
+      this.backends.clear();
+    })();
+    return this.closing;
+  }
+}
+
+/** The default export for `serve DIR`: read-write, insecure, root_squash, for everyone who can reach the bound address. */
+export function defaultExportEntry(dir: string): ExportEntry {
+  return {
+    path: path.resolve(dir),
+    clients: [{ host: '*', options: { readOnly: false, secure: false, squash: 'root', anonuid: 65534, anongid: 65534, sync: true } }],
+  };
+}
+
+export const hostName = os.hostname;
