@@ -21,6 +21,12 @@ export interface ProcedureDef<A = any, R = any> {
   handle(args: A, ctx: CallContext): Promise<R> | R;
   encode(w: XdrWriter, res: R): Buffer[] | void;
   readonly cache: 'none' | 'reply';
+  /**
+   * Called once the reply bytes have been handed to the socket (or the
+   * connection is gone): the place to recycle buffers the result lent to
+   * the encoder (READ data from a pool).
+   */
+  release?(res: R): void;
 }
 
 /** A program: its number and, per version, the procedure table indexed by procedure number. */

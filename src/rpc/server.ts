@@ -18,6 +18,7 @@ import { RpcAcceptError, RpcAuthError } from './errors.js';
 import { DuplicateRequestCache } from './drc.js';
 import type { RpcProgram, ProcedureDef } from './program.js';
 import type { CallContext, Peer } from './context.js';
+import { BufferPool } from '../util/bufpool.js';
 
 export interface RpcServerOptions {
   /** Largest request record accepted (sum of fragments). Default 1 MiB + 64 KiB. */
@@ -66,6 +67,8 @@ export class RpcServer extends EventEmitter {
   private readonly maxInFlight: number;
   private readonly maxConnections: number;
   private readonly counters = { connectionsTotal: 0, calls: 0, garbageRecords: 0, oversizedRecords: 0 };
+  /** Buffers for reassembling large records (WRITE), shared by all connections. */
+  readonly recordPool: BufferPool;
 
   constructor(programs: RpcProgram[], opts: RpcServerOptions = {}) {
     super();
@@ -74,6 +77,7 @@ export class RpcServer extends EventEmitter {
     this.maxInFlight = opts.maxInFlight ?? 32;
     this.maxConnections = opts.maxConnections ?? 1024;
     this.drc = opts.drc ?? new DuplicateRequestCache();
+    this.recordPool = new BufferPool(this.maxRecord, 16);
     this.server = net.createServer({ noDelay: true }, (s) => this.accept(s));
     this.server.on('error', (err) => this.emit('error', err));
   }
@@ -166,7 +170,7 @@ class Connection {
   private readonly peer: Peer;
   private readonly local: { address: string; port: number };
   private inFlight = 0;
-  private readonly queue: Buffer[] = [];
+  private readonly queue: Array<{ record: Buffer; release?: () => void }> = [];
   private closed = false;
   private writeBlocked = false;
 
@@ -183,7 +187,7 @@ class Connection {
       family: socket.remoteFamily === 'IPv6' ? 'IPv6' : 'IPv4',
     };
     this.local = { address: socket.localAddress ?? '?', port: socket.localPort ?? 0 };
-    this.reader = new RecordReader(maxRecord, (rec) => this.onRecord(rec));
+    this.reader = new RecordReader(maxRecord, (rec, release) => this.onRecord(rec, release), owner.recordPool);
     owner.emit('connect', { id, peer: this.peer });
     log.debug('rpc.connect', { conn: id, peer: `${this.peer.address}:${this.peer.port}` });
     socket.on('data', (chunk: Buffer) => {
@@ -202,20 +206,22 @@ class Connection {
     socket.on('error', (err) => log.debug('rpc.socket.error', { conn: id, err }));
     socket.on('close', () => {
       this.closed = true;
+      for (const q of this.queue) q.release?.();
       this.queue.length = 0;
+      this.reader.discard();
       owner.forget(socket);
       owner.emit('disconnect', { id, peer: this.peer });
       log.debug('rpc.disconnect', { conn: id });
     });
   }
 
-  private onRecord(record: Buffer): void {
+  private onRecord(record: Buffer, release?: () => void): void {
     if (this.inFlight >= this.maxInFlight) {
-      this.queue.push(record);
+      this.queue.push({ record, release });
       this.updateFlow();
       return;
     }
-    this.start(record);
+    this.start(record, release);
   }
 
   /** Pause reading while the in-flight bound is reached or the peer is not reading replies. */
@@ -226,26 +232,37 @@ class Connection {
     else if (!busy && this.socket.isPaused()) this.socket.resume();
   }
 
-  private start(record: Buffer): void {
+  private start(record: Buffer, release?: () => void): void {
     this.inFlight++;
     this.updateFlow();
     this.dispatch(record)
       .catch((err) => log.error('rpc.dispatch.bug', { conn: this.id, err }))
       .finally(() => {
+        // The record (and views of it, like WRITE data) is no longer used.
+        release?.();
         this.inFlight--;
-        while (this.inFlight < this.maxInFlight && this.queue.length > 0) this.start(this.queue.shift()!);
+        while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+          const q = this.queue.shift()!;
+          this.start(q.record, q.release);
+        }
         this.updateFlow();
       });
   }
 
-  private send(chunks: Buffer[]): void {
-    if (this.closed) return;
+  /** Write one reply as a single fragment; `sent` runs once the socket owns the bytes (or never will). */
+  private send(chunks: Buffer[], sent?: () => void): void {
+    if (this.closed) {
+      sent?.();
+      return;
+    }
     let len = 0;
     for (const c of chunks) len += c.length;
     this.socket.cork();
     this.socket.write(recordMark(len));
     let ok = true;
-    for (const c of chunks) ok = this.socket.write(c);
+    for (let i = 0; i < chunks.length; i++) {
+      ok = i === chunks.length - 1 && sent ? this.socket.write(chunks[i], () => sent()) : this.socket.write(chunks[i]);
+    }
     this.socket.uncork();
     if (!ok) {
       this.writeBlocked = true;
@@ -341,8 +358,10 @@ class Connection {
     const t0 = process.hrtime.bigint();
     let chunks: Buffer[];
     let status = 'SUCCESS';
+    let sent: (() => void) | undefined;
     try {
       const res = await proc.handle(args, ctx);
+      if (proc.release) sent = () => proc.release!(res);
       const w = new XdrWriter(256);
       writeAcceptedHeader(w, xid, 'SUCCESS');
       const tail = proc.encode(w, res);
@@ -368,7 +387,7 @@ class Connection {
       srv.drc.finish(drcKey, reply);
       chunks = [reply];
     }
-    this.send(chunks);
+    this.send(chunks, sent);
     this.emitCall(header, proc, status, t0);
   }
 

@@ -14,7 +14,9 @@ import type { DirOpArgs3, Fattr3, Nfstime3, PostOpAttr, PostOpFh3, PreOpAttr, Sa
 export function readFh(r: XdrReader): Buffer {
   const fh = r.opaque(NFS3_FHSIZE);
   if (fh.length === 0) throw new XdrError('XDR_BAD_VALUE', 'empty file handle');
-  return fh;
+  // Copied (≤ 64 bytes): the record it came from may be a pooled buffer that
+  // is reused once the call completes, and handles can outlive the call.
+  return Buffer.from(fh);
 }
 
 export function writeFh(w: XdrWriter, fh: Buffer): void {

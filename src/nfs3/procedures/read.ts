@@ -8,6 +8,7 @@ import { toFattr3 } from '../attrs.js';
 import { callerOf, reachableAfterRefusal } from '../common.js';
 import { NFS3_OFFSET_MAX } from '../constants.js';
 import { toNfsStat } from '../status.js';
+import { BufferPool } from '../../util/bufpool.js';
 
 /**
  * NFSPROC3_READ (3.3.6). The count is capped at rtmax (we advertised it in
@@ -21,6 +22,8 @@ import { toNfsStat } from '../status.js';
  * hottest path.
  */
 export function readProcedure(env: Nfs3Env): ProcedureDef<ReadArgs, ReadRes> {
+  // Reply buffers are recycled once the socket has the bytes (see BufferPool).
+  const pool = new BufferPool(env.rtmax, 64);
   return {
     name: 'READ',
     decode: decodeReadArgs,
@@ -32,10 +35,18 @@ export function readProcedure(env: Nfs3Env): ProcedureDef<ReadArgs, ReadRes> {
         const offset = args.offset > NFS3_OFFSET_MAX ? NFS3_OFFSET_MAX : args.offset;
         let count = Math.min(args.count, env.rtmax);
         if (offset + BigInt(count) > NFS3_OFFSET_MAX) count = Number(NFS3_OFFSET_MAX - offset);
-        const buf = Buffer.allocUnsafe(count);
-        const r = await v.export.backend.read(v.node, offset, buf);
+        // Small reads take a small buffer; large ones a pooled rtmax buffer.
+        const pooled = count > 64 * 1024 ? pool.acquire() : undefined;
+        const buf = pooled ? pooled.subarray(0, count) : Buffer.allocUnsafe(count);
+        let r;
+        try {
+          r = await v.export.backend.read(v.node, offset, buf);
+        } catch (err) {
+          if (pooled) pool.release(pooled);
+          throw err;
+        }
         const data = buf.subarray(0, r.bytesRead);
-        return { status: 0, attrs: toFattr3(v.attrs, v.export), count: data.length, eof: r.eof, data };
+        return { status: 0, attrs: toFattr3(v.attrs, v.export), count: data.length, eof: r.eof, data, pooled };
       } catch (e) {
         v ??= await reachableAfterRefusal(env.gate, args.file, ctx, e);
         return { status: toNfsStat(e), attrs: v && toFattr3(v.attrs, v.export) };
@@ -43,5 +54,8 @@ export function readProcedure(env: Nfs3Env): ProcedureDef<ReadArgs, ReadRes> {
     },
     encode: encodeReadRes,
     cache: 'none',
+    release(res) {
+      if (res.status === 0 && res.pooled) pool.release(res.pooled);
+    },
   };
 }
