@@ -86,6 +86,17 @@ export class ExportTable implements ExportRegistry, FhGate {
   private readonly resolver: HostResolver | undefined;
   private readonly ids = new Map<number, Export>();
   private readonly paths = new Map<string, { exp: Export; comps: string[] }>();
+  /**
+   * Hot-path caches for the gate. A handle's MAC check is deterministic for
+   * a given secret, so a handle seen recently need not be re-hashed; a
+   * peer's match against an export's host list only changes when exports
+   * change (or, for hostname patterns, DNS — hence the TTL). Both bounded.
+   */
+  private readonly fhCache = new Map<string, { exportId: number; nodeKey: Buffer }>();
+  private readonly optCache = new Map<string, { options: ExportOptions | undefined; until: number }>();
+  private static readonly FH_CACHE_MAX = 8192;
+  private static readonly OPT_CACHE_MAX = 4096;
+  private static readonly OPT_TTL_MS = 30_000;
 
   constructor(opts: ExportTableOptions) {
     if (opts.secret.length < 16) throw new RangeError('file handle secret must be at least 16 bytes');
@@ -118,6 +129,7 @@ export class ExportTable implements ExportRegistry, FhGate {
     });
     this.ids.set(id, exp);
     this.paths.set(path, { exp, comps: splitPath(path) });
+    this.optCache.clear();
     return exp;
   }
 
@@ -131,6 +143,7 @@ export class ExportTable implements ExportRegistry, FhGate {
     if (!hit) return undefined;
     this.paths.delete(p);
     this.ids.delete(hit.exp.id);
+    this.optCache.clear();
     return hit.exp;
   }
 
@@ -143,7 +156,12 @@ export class ExportTable implements ExportRegistry, FhGate {
   }
 
   async optionsFor(exp: Export, peer: Peer): Promise<ExportOptions | undefined> {
-    return (await matchClient(exp.entry.clients, peer, this.resolver))?.options;
+    const options = (await matchClient(exp.entry.clients, peer, this.resolver))?.options;
+    if (this.ids.get(exp.id) === exp) {
+      if (this.optCache.size >= ExportTable.OPT_CACHE_MAX) this.optCache.clear();
+      this.optCache.set(`${exp.id}|${peer.address}`, { options, until: Date.now() + ExportTable.OPT_TTL_MS });
+    }
+    return options;
   }
 
   async resolveMount(dirpath: string, peer: Peer): Promise<MountResolution> {
@@ -193,11 +211,23 @@ export class ExportTable implements ExportRegistry, FhGate {
     return encodeFh(this.secret, exp.id, node.key);
   }
 
+  /** decodeFh (EBADHANDLE on any malformation or MAC mismatch), memoised for handles already proven good. */
+  private decode(fh: Buffer): { exportId: number; nodeKey: Buffer } {
+    const k = fh.toString('latin1');
+    const hit = this.fhCache.get(k);
+    if (hit) return hit;
+    const d = decodeFh(this.secret, fh);
+    if (this.fhCache.size >= ExportTable.FH_CACHE_MAX) this.fhCache.delete(this.fhCache.keys().next().value!);
+    this.fhCache.set(k, d);
+    return d;
+  }
+
   async verify(fh: Buffer, caller: Caller, want: Want = {}): Promise<Verified> {
-    const { exportId, nodeKey } = decodeFh(this.secret, fh); // EBADHANDLE
+    const { exportId, nodeKey } = this.decode(fh);
     const exp = this.ids.get(exportId);
     if (!exp) throw new GateError('ESTALE', 'export no longer present');
-    const options = await this.optionsFor(exp, caller.peer);
+    const ok = this.optCache.get(`${exp.id}|${caller.peer.address}`);
+    const options = ok && ok.until > Date.now() ? ok.options : await this.optionsFor(exp, caller.peer);
     if (!options) throw new GateError('EACCES', `${exp.path} is not exported to ${caller.peer.address}`);
     // knfsd answers nfserr_perm for a secure export reached from a high port.
     if (options.secure && insecurePort(caller.peer)) throw new GateError('EPERM', `${exp.path} requires a source port below 1024`);

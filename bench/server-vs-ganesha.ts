@@ -1,0 +1,135 @@
+/**
+ * npm run bench — our server vs nfs-ganesha under the same libnfs client, in one run:
+ * `nfs-cp` of a 1 GiB file out of (read) and into (write) each server, and `nfs-ls` of a
+ * 10,000-entry directory. Reports medians and ratios (ours / ganesha for throughput,
+ * ours / ganesha for listing time), checks sha256 on every copy, and writes JSON to
+ * bench/results/. Needs root (ganesha's FSAL VFS) and the peers (../shared/peers/install.sh).
+ *
+ * Environment: BENCH_RUNS (3), BENCH_SIZE_MB (1024), BENCH_NFILES (10000).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startServer, freePort, SHARED, REPO } from '../tests/helpers/server-process.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const SIZE_MB = Number(process.env.BENCH_SIZE_MB ?? 1024);
+const NFILES = Number(process.env.BENCH_NFILES ?? 10000);
+const BYTES = SIZE_MB * 1024 * 1024;
+
+function sha256(file: string): string {
+  const h = createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  const buf = Buffer.allocUnsafe(4 << 20);
+  for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
+  fs.closeSync(fd);
+  return h.digest('hex');
+}
+
+function timed(cmd: string, args: string[]): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  return s;
+}
+
+const median = (xs: number[]) => {
+  const a = [...xs].sort((x, y) => x - y);
+  return a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+};
+
+interface Target {
+  name: string;
+  dir: string;
+  url: (rel: string) => string;
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('run as root (ganesha needs CAP_DAC_READ_SEARCH)');
+  const base = '/srv/nfs-localio-bench';
+  fs.rmSync(base, { recursive: true, force: true });
+  const ours = path.join(base, 'ours');
+  const gan = path.join(base, 'ganesha');
+  for (const d of [ours, gan]) fs.mkdirSync(d, { recursive: true });
+  const src = path.join(os.tmpdir(), 'nfsl-bench-src.bin');
+  const dst = path.join(os.tmpdir(), 'nfsl-bench-dst.bin');
+  if (!fs.existsSync(src) || fs.statSync(src).size !== BYTES) execFileSync('sh', ['-c', `head -c ${BYTES} /dev/urandom > ${src}`]);
+  const sum = sha256(src);
+  for (const d of [ours, gan]) {
+    fs.copyFileSync(src, path.join(d, 'read.bin'));
+    const ld = path.join(d, 'list');
+    fs.mkdirSync(ld);
+    for (let i = 0; i < NFILES; i++) fs.writeFileSync(path.join(ld, `f${i}`), '');
+  }
+  execFileSync('sync');
+
+  const gport = await freePort();
+  const gmport = await freePort();
+  const gstate = fs.mkdtempSync(path.join(os.tmpdir(), 'nfsl-bench-ganesha-'));
+  const genv = { ...process.env, GANESHA_EXPORT_DIR: gan, GANESHA_NFS_PORT: String(gport), GANESHA_MNT_PORT: String(gmport), GANESHA_STATE_DIR: gstate };
+  execFileSync('bash', [path.join(SHARED, 'peers/ganesha-start.sh')], { env: genv, stdio: ['ignore', 'ignore', 'inherit'] });
+  const server = await startServer({ dir: ours, exportsText: `${ours} *(rw,insecure,no_root_squash)\n` });
+  const targets: Target[] = [
+    { name: 'nfs-localio', dir: ours, url: (rel) => server.url(rel) },
+    { name: 'ganesha', dir: gan, url: (rel) => `nfs://127.0.0.1/export/${rel}?version=3&nfsport=${gport}&mountport=${gmport}` },
+  ];
+  const results: Record<string, { read: number[]; write: number[]; list: number[] }> = {};
+  try {
+    for (const t of targets) results[t.name] = { read: [], write: [], list: [] };
+    for (let run = 1; run <= RUNS; run++) {
+      for (const t of targets) {
+        const r = results[t.name];
+        fs.rmSync(dst, { force: true });
+        const rs = timed('nfs-cp', [t.url('read.bin'), dst]);
+        if (sha256(dst) !== sum) throw new Error(`${t.name}: read sha256 mismatch`);
+        r.read.push(BYTES / 1e6 / rs);
+        const wname = `write-${run}.bin`;
+        const ws = timed('nfs-cp', [src, t.url(wname)]);
+        if (sha256(path.join(t.dir, wname)) !== sum) throw new Error(`${t.name}: write sha256 mismatch`);
+        fs.rmSync(path.join(t.dir, wname));
+        r.write.push(BYTES / 1e6 / ws);
+        r.list.push(timed('nfs-ls', [t.url('list')]));
+        console.log(`${t.name.padEnd(12)} run ${run}: read ${r.read.at(-1)!.toFixed(0)} MB/s  write ${r.write.at(-1)!.toFixed(0)} MB/s  ls ${r.list.at(-1)!.toFixed(3)} s`);
+      }
+    }
+  } finally {
+    await server.stop();
+    spawnSync('bash', [path.join(SHARED, 'peers/ganesha-stop.sh')], { env: genv, stdio: 'ignore' });
+    fs.rmSync(dst, { force: true });
+    fs.rmSync(base, { recursive: true, force: true });
+  }
+  const m = (n: string, k: 'read' | 'write' | 'list') => median(results[n][k]);
+  const summary = {
+    date: new Date().toISOString(),
+    machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}`,
+    node: process.version,
+    runs: RUNS,
+    sizeMiB: SIZE_MB,
+    entries: NFILES,
+    results,
+    medians: Object.fromEntries(Object.keys(results).map((n) => [n, { readMBps: m(n, 'read'), writeMBps: m(n, 'write'), listSeconds: m(n, 'list') }])),
+    ratios: {
+      read: m('nfs-localio', 'read') / m('ganesha', 'read'),
+      write: m('nfs-localio', 'write') / m('ganesha', 'write'),
+      listTime: m('nfs-localio', 'list') / m('ganesha', 'list'),
+    },
+  };
+  const outDir = path.join(REPO, 'bench/results');
+  fs.mkdirSync(outDir, { recursive: true });
+  const out = path.join(outDir, 'server-vs-ganesha.json');
+  fs.writeFileSync(out, JSON.stringify(summary, null, 2) + '\n');
+  console.log(`\n| metric | nfs-localio | ganesha | ratio |\n| --- | --- | --- | --- |`);
+  console.log(`| nfs-cp read ${SIZE_MB} MiB (MB/s) | ${m('nfs-localio', 'read').toFixed(0)} | ${m('ganesha', 'read').toFixed(0)} | ${summary.ratios.read.toFixed(2)}× |`);
+  console.log(`| nfs-cp write ${SIZE_MB} MiB (MB/s) | ${m('nfs-localio', 'write').toFixed(0)} | ${m('ganesha', 'write').toFixed(0)} | ${summary.ratios.write.toFixed(2)}× |`);
+  console.log(`| nfs-ls ${NFILES} entries (s) | ${m('nfs-localio', 'list').toFixed(3)} | ${m('ganesha', 'list').toFixed(3)} | ${summary.ratios.listTime.toFixed(2)}× time |`);
+  console.log(`\nwritten ${path.relative(REPO, out)}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
+
