@@ -1,6 +1,6 @@
 import { XdrReader, XdrWriter } from '../xdr/index.js';
 import { AcceptStat, AuthStat, RejectStat, type AcceptStatName, type AuthStatName } from './errors.js';
-import { readOpaqueAuth, writeOpaqueAuth, AUTH_NONE_VERF, type OpaqueAuth } from './auth.js';
+import { readOpaqueAuth, writeOpaqueAuth, AUTH_NONE_VERF, MAX_AUTH_BODY, type OpaqueAuth } from './auth.js';
 
 /** RFC 5531 message types and reply statuses. */
 export const MsgType = { CALL: 0, REPLY: 1 } as const;
@@ -18,6 +18,27 @@ export interface CallHeader {
 }
 
 /**
+ * A credential or verifier body over 400 bytes (RFC 5531 opaque_auth). Not
+ * garbage arguments: the call is denied with AUTH_BADCRED / AUTH_BADVERF.
+ */
+export class AuthBodyTooLong extends Error {
+  constructor(
+    readonly which: 'cred' | 'verf',
+    readonly rpcvers: number,
+  ) {
+    super(`${which} body over ${MAX_AUTH_BODY} bytes`);
+    this.name = 'AuthBodyTooLong';
+  }
+}
+
+function readAuth(r: XdrReader, which: 'cred' | 'verf', rpcvers: number): OpaqueAuth {
+  const flavor = r.uint32();
+  const len = r.uint32();
+  if (len > MAX_AUTH_BODY) throw new AuthBodyTooLong(which, rpcvers);
+  return { flavor, body: r.fixedOpaque(len) };
+}
+
+/**
  * Decode the fixed part of a call (after the xid and msg_type the caller has
  * already read). Leaves the reader at the procedure's arguments.
  */
@@ -26,8 +47,8 @@ export function readCallBody(r: XdrReader, xid: number): CallHeader {
   const prog = r.uint32();
   const vers = r.uint32();
   const proc = r.uint32();
-  const cred = readOpaqueAuth(r);
-  const verf = readOpaqueAuth(r);
+  const cred = readAuth(r, 'cred', rpcvers);
+  const verf = readAuth(r, 'verf', rpcvers);
   return { xid, rpcvers, prog, vers, proc, cred, verf };
 }
 

@@ -12,6 +12,7 @@ import {
   encodeAuthError,
   encodeProgMismatch,
   encodeRpcMismatch,
+  AuthBodyTooLong,
 } from './message.js';
 import { AuthFlavor, decodeAuthSys, type Credential } from './auth.js';
 import { RpcAcceptError, RpcAuthError } from './errors.js';
@@ -291,6 +292,11 @@ class Connection {
     } catch (err) {
       srv.count('garbageRecords');
       log.warn('rpc.call.bad_header', { conn: this.id, xid, err: err as Error });
+      if (err instanceof AuthBodyTooLong) {
+        if (err.rpcvers !== RPC_VERSION) this.send([encodeRpcMismatch(xid, RPC_VERSION, RPC_VERSION)]);
+        else this.send([encodeAuthError(xid, err.which === 'cred' ? 'AUTH_BADCRED' : 'AUTH_BADVERF')]);
+        return;
+      }
       this.send([encodeAcceptError(xid, 'GARBAGE_ARGS')]);
       return;
     }
