@@ -95,6 +95,17 @@ export interface DirPage {
   eof: boolean;
 }
 
+/** A READDIRPLUS entry: the listing entry plus what LOOKUP and GETATTR would give. */
+export interface DirPlusEntry extends DirEntry {
+  node: Node;
+  attrs: Attrs;
+}
+
+export interface DirPlusPage {
+  entries: DirPlusEntry[];
+  eof: boolean;
+}
+
 export interface FsStats {
   totalBytes: bigint;
   freeBytes: bigint;
@@ -170,6 +181,13 @@ export interface Backend {
 
   /** Entries after `cookie` (0 = from the start), at most `limit`, without "." and "..". */
   readdir(dir: Node, cookie: bigint, limit: number): Promise<DirPage>;
+  /**
+   * Optional READDIRPLUS helper: the same page as `readdir`, each entry with
+   * its node and attributes. Backends provide it when they get those almost
+   * for free while listing (one lstat per entry instead of LOOKUP + GETATTR,
+   * i.e. three). Callers fall back to readdir + lookup + getattr without it.
+   */
+  readdirPlus?(dir: Node, cookie: bigint, limit: number): Promise<DirPlusPage>;
 
   statfs(node: Node): Promise<FsStats>;
 

@@ -1,0 +1,4 @@
+/** The storage layer: the Backend contract and the two backends that ship. */
+export * from './types.js';
+export { PosixBackend, PosixNode, type PosixBackendOptions } from './posix.js';
+export { MemoryBackend, type MemoryBackendOptions } from './memory.js';

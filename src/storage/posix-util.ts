@@ -1,0 +1,231 @@
+/**
+ * POSIX backend helpers that do not need the backend's state: stat → Attrs,
+ * node key encoding, and the few operations Node has no API for (mkfifo,
+ * mknod, ns-precise utimes), done with coreutils via execFile — never a
+ * shell — with absolute paths as arguments.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { nsToTimestamp, toStorageError, NS_PER_SEC } from './common.js';
+import { storageError, type Attrs, type FileType, type Timestamp } from './types.js';
+
+const S_IFMT = 0o170000;
+
+export function fileType(mode: bigint | number): FileType {
+  switch (Number(mode) & S_IFMT) {
+    case 0o100000:
+      return 'reg';
+    case 0o040000:
+      return 'dir';
+    case 0o120000:
+      return 'lnk';
+    case 0o020000:
+      return 'chr';
+    case 0o060000:
+      return 'blk';
+    case 0o010000:
+      return 'fifo';
+    case 0o140000:
+      return 'sock';
+    default:
+      return 'reg';
+  }
+}
+
+/** glibc's gnu_dev_major/minor: the 64-bit Linux dev_t layout. */
+export function splitRdev(rdev: bigint): { major: number; minor: number } {
+  const major = ((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn);
+  const minor = (rdev & 0xffn) | ((rdev >> 12n) & ~0xffn);
+  return { major: Number(BigInt.asUintN(32, major)), minor: Number(BigInt.asUintN(32, minor)) };
+}
+
+export function statToAttrs(st: fs.BigIntStats, fsid: bigint): Attrs {
+  return {
+    type: fileType(st.mode),
+    mode: Number(st.mode) & 0o7777,
+    nlink: Number(st.nlink),
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+    size: st.size,
+    used: st.blocks * 512n,
+    rdev: splitRdev(st.rdev),
+    fsid,
+    fileid: st.ino,
+    atime: nsToTimestamp(st.atimeNs),
+    mtime: nsToTimestamp(st.mtimeNs),
+    ctime: nsToTimestamp(st.ctimeNs),
+  };
+}
+
+/*
+ * Key layout (21 bytes, MAX_NODE_KEY is 32):
+ *   [0]      version 1
+ *   [1..4]   tag: a hash of the root's (ino, gen), so keys of another export
+ *            or of a recreated root fail fast instead of triggering a scan
+ *   [5..12]  inode number
+ *   [13..20] generation: birth time in ns (0 where the fs has none)
+ */
+export const POSIX_KEY_LEN = 21;
+
+export function encodeKey(tag: number, ino: bigint, gen: bigint): Buffer {
+  const b = Buffer.allocUnsafe(POSIX_KEY_LEN);
+  b[0] = 1;
+  b.writeUInt32BE(tag >>> 0, 1);
+  b.writeBigUInt64BE(BigInt.asUintN(64, ino), 5);
+  b.writeBigUInt64BE(BigInt.asUintN(64, gen), 13);
+  return b;
+}
+
+export function decodeKey(key: Buffer, tag: number): { ino: bigint; gen: bigint } | undefined {
+  if (!Buffer.isBuffer(key) || key.length !== POSIX_KEY_LEN || key[0] !== 1) return undefined;
+  if (key.readUInt32BE(1) !== tag >>> 0) return undefined;
+  return { ino: key.readBigUInt64BE(5), gen: key.readBigUInt64BE(13) };
+}
+
+/** 32-bit FNV-1a over the root's identity, used as the key tag. */
+export function rootTag(ino: bigint, gen: bigint): number {
+  let h = 0x811c9dc5;
+  for (const byte of Buffer.from(`${ino}:${gen}`)) {
+    h ^= byte;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+function findBin(name: string): string | undefined {
+  for (const dir of ['/usr/bin', '/bin', '/usr/sbin', '/sbin']) {
+    const p = `${dir}/${name}`;
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return p;
+    } catch {
+      // try the next one
+    }
+  }
+  return undefined;
+}
+
+const bins = { mkfifo: findBin('mkfifo'), mknod: findBin('mknod'), touch: findBin('touch') };
+
+/** Run a coreutils tool; map its complaint back to an errno code. */
+function run(bin: string | undefined, args: string[]): Promise<void> {
+  if (bin === undefined) return Promise.reject(storageError('ENOTSUP', 'required system tool not found'));
+  return new Promise((resolve, reject) => {
+    execFile(bin, args, { timeout: 10_000, env: { LC_ALL: 'C' } }, (err, _out, stderr) => {
+      if (err === null) return resolve();
+      const s = String(stderr);
+      const code = /File exists/.test(s)
+        ? 'EEXIST'
+        : /No such file/.test(s)
+          ? 'ENOENT'
+          : /Not a directory/.test(s)
+            ? 'ENOTDIR'
+            : /Operation not permitted/.test(s)
+              ? 'EPERM'
+              : /Permission denied/.test(s)
+                ? 'EACCES'
+                : /No space/.test(s)
+                  ? 'ENOSPC'
+                  : /quota/i.test(s)
+                    ? 'EDQUOT'
+                    : /Read-only file system/.test(s)
+                      ? 'EROFS'
+                      : /File name too long/.test(s)
+                        ? 'ENAMETOOLONG'
+                        : 'EIO';
+      reject(storageError(code, `${bin}: ${s.trim() || err.message}`));
+    });
+  });
+}
+
+/** Make a FIFO or device node at an absolute path with mode 0600 (the caller fixes mode/owner). */
+export function makeSpecial(
+  p: string,
+  type: 'fifo' | 'chr' | 'blk',
+  rdev: { major: number; minor: number },
+): Promise<void> {
+  if (type === 'fifo') return run(bins.mkfifo, ['-m', '600', '--', p]);
+  return run(bins.mknod, ['-m', '600', '--', p, type === 'chr' ? 'c' : 'b', String(rdev.major), String(rdev.minor)]);
+}
+
+/**
+ * Make a Unix socket file. Node's net.Server unlinks its path on close, and
+ * sun_path is limited to 108 bytes, so bind under a short temporary name via
+ * /proc/self/fd/<dirfd>/ and hard-link the result to the real name (link(2)
+ * also refuses to replace an existing name, like mknod would).
+ */
+export async function makeSocket(dirPath: string, name: string): Promise<void> {
+  const dirFd = await new Promise<number>((res, rej) =>
+    fs.open(dirPath, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW, (e, fd) =>
+      e ? rej(e) : res(fd),
+    ),
+  );
+  const tmp = `.nfs-sock-${randomBytes(6).toString('hex')}`;
+  const server = net.createServer();
+  try {
+    await new Promise<void>((res, rej) => {
+      server.once('error', rej);
+      server.listen(`/proc/self/fd/${dirFd}/${tmp}`, () => res());
+    });
+    const base = dirPath === '/' ? '' : dirPath;
+    await fs.promises.link(`${base}/${tmp}`, `${base}/${name}`);
+  } catch (e) {
+    throw toStorageError(e);
+  } finally {
+    await new Promise<void>((res) => (server.listening ? server.close(() => res()) : res()));
+    await fs.promises.unlink(`${dirPath === '/' ? '' : dirPath}/${tmp}`).catch(() => undefined);
+    fs.close(dirFd, () => undefined);
+  }
+}
+
+/** What libuv will store for a time passed as a double (it truncates). */
+function viaDouble(ns: bigint): { d: number; exact: boolean } {
+  const sec = Number(ns / NS_PER_SEC);
+  const nsec = Number(ns % NS_PER_SEC);
+  const d = sec + nsec / 1e9;
+  const s2 = Math.trunc(d);
+  const n2 = Math.trunc((d - s2) * 1e9);
+  return { d, exact: ns >= 0n && s2 === sec && n2 === nsec };
+}
+
+function touchStamp(ns: bigint): string {
+  const neg = ns < 0n;
+  const a = neg ? -ns : ns;
+  return `@${neg ? '-' : ''}${a / NS_PER_SEC}.${(a % NS_PER_SEC).toString().padStart(9, '0')}`;
+}
+
+export type TimeSet = Timestamp | 'now' | undefined;
+
+/**
+ * Set atime/mtime without following a final symlink. Node's (l)utimes takes
+ * seconds as a double, which cannot carry arbitrary nanoseconds (~240 ns
+ * steps today) and has no UTIME_OMIT, so an untouched time must be written
+ * back. When that would lose precision we use `touch -h` (utimensat with
+ * AT_SYMLINK_NOFOLLOW, ns-exact, omits what it is not asked to set).
+ */
+export async function setTimes(
+  p: string,
+  isLink: boolean,
+  cur: fs.BigIntStats,
+  atime: TimeSet,
+  mtime: TimeSet,
+): Promise<void> {
+  const toNs = (t: Timestamp) => BigInt(t.sec) * NS_PER_SEC + BigInt(t.nsec);
+  const nowD = Date.now() / 1000;
+  const a = atime === undefined ? viaDouble(cur.atimeNs) : atime === 'now' ? { d: nowD, exact: true } : viaDouble(toNs(atime));
+  const m = mtime === undefined ? viaDouble(cur.mtimeNs) : mtime === 'now' ? { d: nowD, exact: true } : viaDouble(toNs(mtime));
+  if ((a.exact && m.exact) || bins.touch === undefined) {
+    await (isLink ? fs.promises.lutimes(p, a.d, m.d) : fs.promises.utimes(p, a.d, m.d));
+    return;
+  }
+  const one = async (flag: '-a' | '-m', t: Timestamp | 'now') =>
+    run(bins.touch, t === 'now' ? ['-h', '-c', flag, '--', p] : ['-h', '-c', flag, '-d', touchStamp(toNs(t)), '--', p]);
+  if (atime !== undefined && mtime !== undefined && JSON.stringify(atime) === JSON.stringify(mtime)) {
+    await run(bins.touch, atime === 'now' ? ['-h', '-c', '--', p] : ['-h', '-c', '-d', touchStamp(toNs(atime)), '--', p]);
+    return;
+  }
+  if (atime !== undefined) await one('-a', atime);
+  if (mtime !== undefined) await one('-m', mtime);
+}

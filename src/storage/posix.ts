@@ -1,0 +1,809 @@
+/**
+ * PosixBackend: serves a host directory (the default backend).
+ *
+ * Identity. A node is (inode number, generation); the generation is the birth
+ * time in ns where the filesystem has one, so a key whose inode number was
+ * reused by a newer file is ESTALE rather than silently the new file. Paths
+ * are never stored in keys: the DentryTable maps inodes to (parent, name) and
+ * every use re-verifies the rebuilt path with lstat. Keys survive a restart:
+ * a new instance finds them through the persisted table (opts.stateDir) or,
+ * failing that, a bounded breadth-first scan of the tree.
+ *
+ * Symlinks are never followed for the client: lstat everywhere, O_NOFOLLOW on
+ * open, lchown/lutimes, chmod of a symlink is a no-op, and paths are only
+ * built from directories we verified. See rwlock.ts for the races this
+ * leaves to local processes on the server.
+ *
+ * Metadata lookups use lstatSync on purpose. Measured on the 2-core dev VM,
+ * 10,000 files, warm cache, whole directory:
+ *   lstatSync loop            40-55 ms  (~4-5 µs each, mostly the statx itself)
+ *   callback fs.lstat, all    95-110 ms
+ *   fs.promises.lstat, all   130-210 ms
+ *   `find -printf %i` spawn   ~30 ms   (d_ino without stat; no attributes)
+ *   fs.promises.readdir       8-16 ms  (names only; Dirent has no inode)
+ * A cached-metadata lstat costs less than one threadpool round trip, so the
+ * event loop is blocked for less time than the async version spends queueing.
+ * Listing pages stat only the entries they return. Paging the 10,000-entry
+ * directory 200 at a time: readdir 270 ms cold (first read, JIT warm-up),
+ * 3-5 ms when cached (inode numbers kept with the listing); readdirPlus
+ * (fresh attributes every time) ~105 ms, of which the statx calls are ~55%.
+ * Data-moving and namespace-changing calls stay asynchronous.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { assertName, toStorageError, indexAfter, hashListing, wallNowNs, MAX_OFFSET, type Listing } from './common.js';
+import { DentryTable, TreeScanner } from './posix-dentries.js';
+import { FdCache, type FdEntry } from './posix-fdcache.js';
+import { RwLock } from './rwlock.js';
+import {
+  statToAttrs,
+  encodeKey,
+  decodeKey,
+  rootTag,
+  makeSpecial,
+  makeSocket,
+  setTimes,
+} from './posix-util.js';
+import {
+  storageError,
+  type Attrs,
+  type Backend,
+  type CreateOptions,
+  type DirEntry,
+  type DirPage,
+  type DirPlusEntry,
+  type DirPlusPage,
+  type FsStats,
+  type LocalFd,
+  type Node,
+  type Owner,
+  type ReadResult,
+  type SetAttrs,
+  type StableHow,
+  type WriteResult,
+} from './types.js';
+
+const C = fs.constants;
+const OPEN_FLAGS = C.O_NOFOLLOW | C.O_NONBLOCK; // NONBLOCK: never hang on a FIFO swapped in
+const OVERLAYFS_MAGIC = 0x794c7630n;
+
+export interface PosixBackendOptions {
+  /** Where to persist the inode → (parent, name) table across restarts. */
+  stateDir?: string;
+  /** Bound on entries visited by one fallback scan (default 1,000,000). */
+  maxScanEntries?: number;
+  /** Descriptor cache size (default 256) and idle close time (default 30 s). */
+  fdCacheSize?: number;
+  fdIdleMs?: number;
+}
+
+export class PosixNode implements Node {
+  constructor(
+    readonly key: Buffer,
+    readonly fileid: bigint,
+    readonly ino: bigint,
+    readonly gen: bigint,
+  ) {}
+}
+
+interface Resolved {
+  path: string;
+  st: fs.BigIntStats;
+}
+
+interface DirListing extends Listing {
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+  /** False when built within the fs clock granularity of the last change. */
+  trusted: boolean;
+  /** Inode numbers, filled lazily as pages are served. */
+  inos: (bigint | undefined)[];
+}
+
+/** Directory listings cached at once (each up to a directory's size). */
+const MAX_LISTINGS = 64;
+/** A listing built this soon after the directory's last change may miss a same-tick change. */
+const CLOCK_SLACK_NS = 50_000_000n;
+
+function lstatQuiet(p: string): fs.BigIntStats | undefined {
+  try {
+    return fs.lstatSync(p, { bigint: true, throwIfNoEntry: false });
+  } catch {
+    return undefined; // ENOTDIR, ELOOP...: the path does not lead to our object
+  }
+}
+
+function openFd(p: string, flags: number, mode = 0o600): Promise<number> {
+  return new Promise((res, rej) => fs.open(p, flags, mode, (e, fd) => (e ? rej(e) : res(fd))));
+}
+function fstatFd(fd: number): Promise<fs.BigIntStats> {
+  return new Promise((res, rej) => fs.fstat(fd, { bigint: true }, (e, st) => (e ? rej(e) : res(st))));
+}
+function closeFd(fd: number): Promise<void> {
+  return new Promise((res) => fs.close(fd, () => res()));
+}
+function preadv(fd: number, bufs: Buffer[], pos: number): Promise<number> {
+  return new Promise((res, rej) => fs.readv(fd, bufs, pos, (e, n) => (e ? rej(e) : res(n))));
+}
+function pwrite(fd: number, b: Buffer, off: number, len: number, pos: number): Promise<number> {
+  return new Promise((res, rej) => fs.write(fd, b, off, len, pos, (e, n) => (e ? rej(e) : res(n))));
+}
+function fsyncFd(fd: number, dataOnly: boolean): Promise<void> {
+  return new Promise((res, rej) => (dataOnly ? fs.fdatasync : fs.fsync)(fd, (e) => (e ? rej(e) : res())));
+}
+
+export class PosixBackend implements Backend {
+  readonly kind = 'posix';
+  readonly persistentKeys = true;
+  readonly localFd = true;
+
+  readonly rootPath: string;
+  private readonly rootIno: bigint;
+  private readonly rootGen: bigint;
+  private readonly rootDev: bigint;
+  private readonly tag: number;
+  private readonly fsid: bigint;
+  /** Birth times are usable as generations (statx present, not overlayfs). */
+  private readonly useBirthtime: boolean;
+  private readonly privileged = typeof process.getuid === 'function' && process.getuid() === 0;
+  private readonly table: DentryTable;
+  private readonly scanner: TreeScanner;
+  private readonly fds: FdCache;
+  private readonly lock = new RwLock();
+  private readonly listings = new Map<bigint, DirListing>();
+  private readonly stateFile: string | undefined;
+  private readonly probe = Buffer.alloc(1);
+  private closed = false;
+
+  /**
+   * Setup is synchronous (a few stats and an optional state-file read) so
+   * `new` is enough; `open()` exists for callers that prefer a factory.
+   */
+  constructor(rootDir: string, opts: PosixBackendOptions = {}) {
+    this.rootPath = fs.realpathSync(path.resolve(rootDir)); // the admin's symlinks are fine; clients' never
+    const st = fs.lstatSync(this.rootPath, { bigint: true });
+    if (!st.isDirectory()) throw storageError('ENOTDIR', `${rootDir} is not a directory`);
+    // Without statx libuv reports ctime as birthtime (it would change on every
+    // chmod); /proc has no birth time, so a nonzero one there means "fake".
+    // On overlayfs the birth time changes on copy-up, so it is no generation.
+    const fakeBirth = (lstatQuiet('/proc/self')?.birthtimeNs ?? 0n) !== 0n;
+    let fsType = 0n;
+    try {
+      fsType = fs.statfsSync(this.rootPath, { bigint: true }).type;
+    } catch {
+      // unknown filesystem type: keep birth times
+    }
+    this.useBirthtime = !fakeBirth && fsType !== OVERLAYFS_MAGIC;
+    this.rootIno = st.ino;
+    this.rootDev = st.dev;
+    this.rootGen = this.genOf(st);
+    this.tag = rootTag(this.rootIno, this.rootGen);
+    this.fsid = st.dev;
+    this.table = new DentryTable(this.rootIno, this.rootPath);
+    this.scanner = new TreeScanner(this.table, this.rootPath, this.rootDev, opts.maxScanEntries ?? 1_000_000);
+    this.fds = new FdCache(opts.fdCacheSize ?? 256, opts.fdIdleMs ?? 30_000);
+    if (opts.stateDir !== undefined) {
+      this.stateFile = path.join(opts.stateDir, `posix-dentries-${this.tag.toString(16).padStart(8, '0')}.json`);
+      this.table.load(this.stateFile, this.rootGen);
+    }
+  }
+
+  static async open(rootDir: string, opts?: PosixBackendOptions): Promise<PosixBackend> {
+    return new PosixBackend(rootDir, opts);
+  }
+
+  /** Fallback scans run so far (for tests and diagnostics). */
+  get scanCount(): number {
+    return this.scanner.scans;
+  }
+
+  /** Descriptors currently cached (for tests and diagnostics). */
+  get cachedFds(): number {
+    return this.fds.size;
+  }
+
+  // ---- identity ---------------------------------------------------------
+
+  private genOf(st: fs.BigIntStats): bigint {
+    return this.useBirthtime && st.birthtimeNs > 0n ? st.birthtimeNs : 0n;
+  }
+
+  private mint(st: fs.BigIntStats): PosixNode {
+    const gen = this.genOf(st);
+    return new PosixNode(encodeKey(this.tag, st.ino, gen), st.ino, st.ino, gen);
+  }
+
+  /** Mint a node for an entry we just saw at (dir, name) and remember where it lives. */
+  private found(st: fs.BigIntStats, dirIno: bigint, name: string): PosixNode {
+    this.table.set(st.ino, dirIno, name);
+    return this.mint(st);
+  }
+
+  private asNode(node: Node): PosixNode {
+    if (!(node instanceof PosixNode)) throw storageError('ESTALE', 'node from another backend');
+    return node;
+  }
+
+  private resolveSync(n: PosixNode): Resolved | undefined {
+    const p = this.table.pathOf(n.ino);
+    if (p === undefined) return undefined;
+    const st = lstatQuiet(p);
+    if (st === undefined || st.ino !== n.ino || this.genOf(st) !== n.gen) return undefined;
+    return { path: p, st };
+  }
+
+  /** Current path and stat of a node; scans on a miss; ESTALE if it is gone. Hold the lock. */
+  private async resolve(n: PosixNode): Promise<Resolved> {
+    const r = this.resolveSync(n);
+    if (r !== undefined) return r;
+    if (n.ino === this.rootIno) throw storageError('ESTALE', 'export root changed');
+    await this.scanner.find(n.ino, () => this.resolveSync(n) !== undefined);
+    const again = this.resolveSync(n);
+    if (again !== undefined) return again;
+    throw storageError('ESTALE', 'stale key');
+  }
+
+  private async resolveDir(n: PosixNode): Promise<Resolved> {
+    const r = await this.resolve(n);
+    if (!r.st.isDirectory()) throw storageError('ENOTDIR', 'not a directory');
+    return r;
+  }
+
+  private child(dirPath: string, name: string): string {
+    assertName(name);
+    return dirPath === '/' ? `/${name}` : `${dirPath}/${name}`;
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw storageError('EIO', 'backend closed');
+  }
+
+  /** Run under the shared lock, mapping every failure to a StorageError. */
+  private async shared<T>(fn: () => Promise<T> | T): Promise<T> {
+    this.ensureOpen();
+    try {
+      return await this.lock.shared(fn);
+    } catch (e) {
+      throw toStorageError(e);
+    }
+  }
+
+  private async exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
+    this.ensureOpen();
+    try {
+      return await this.lock.exclusive(fn);
+    } catch (e) {
+      throw toStorageError(e);
+    }
+  }
+
+  async root(): Promise<Node> {
+    return this.shared(() => this.mint(fs.lstatSync(this.rootPath, { bigint: true })));
+  }
+
+  async fromKey(key: Buffer): Promise<Node> {
+    this.ensureOpen();
+    const d = decodeKey(key, this.tag);
+    if (d === undefined) throw storageError('ESTALE', 'not a key of this export');
+    const n = new PosixNode(Buffer.from(key), d.ino, d.ino, d.gen);
+    // A cached descriptor pins the inode and we evict on removal: no lstat needed.
+    if (this.fds.holds(n.ino, n.gen)) return n;
+    return this.shared(async () => {
+      await this.resolve(n);
+      return n;
+    });
+  }
+
+  // ---- attributes ---------------------------------------------------------
+
+  async getattr(node: Node): Promise<Attrs> {
+    const n = this.asNode(node);
+    this.ensureOpen();
+    const e = this.fds.peek(n.ino, n.gen);
+    if (e !== undefined) {
+      // Open file: fstat follows it through renames; nlink 0 means removed behind our back.
+      let st: fs.BigIntStats;
+      try {
+        st = fs.fstatSync(e.fd, { bigint: true });
+      } catch (err) {
+        throw toStorageError(err);
+      }
+      if (st.nlink > 0n) return statToAttrs(st, this.fsid);
+      this.fds.evict(n.ino);
+    }
+    return this.shared(async () => statToAttrs((await this.resolve(n)).st, this.fsid));
+  }
+
+  async setattr(node: Node, set: SetAttrs): Promise<Attrs> {
+    const n = this.asNode(node);
+    return this.shared(async () => {
+      const { path: p, st } = await this.resolve(n);
+      const isLink = st.isSymbolicLink();
+      if (set.size !== undefined) {
+        if (!st.isFile()) throw storageError('EINVAL', 'size can only be set on a regular file');
+        if (set.size < 0n || set.size > MAX_OFFSET) throw storageError('EFBIG', 'size out of range');
+      }
+      // Owner first: chown clears setuid/setgid, so an explicit mode must come after.
+      if (set.uid !== undefined || set.gid !== undefined) {
+        await fs.promises.lchown(p, set.uid ?? -1, set.gid ?? -1);
+      }
+      if (set.mode !== undefined && !isLink) {
+        const cur = lstatQuiet(p); // re-check right before the path-following chmod
+        if (cur === undefined || cur.ino !== n.ino || cur.isSymbolicLink()) throw storageError('ESTALE', 'changed');
+        await fs.promises.chmod(p, set.mode & 0o7777);
+      }
+      if (set.size !== undefined) {
+        const e = await this.fdFor(n, true, true);
+        try {
+          await new Promise<void>((res, rej) => fs.ftruncate(e.fd, Number(set.size), (err) => (err ? rej(err) : res())));
+        } finally {
+          this.fds.release(e);
+        }
+      }
+      if (set.atime !== undefined || set.mtime !== undefined) {
+        await setTimes(p, isLink, lstatQuiet(p) ?? st, set.atime, set.mtime);
+      }
+      const after = lstatQuiet(p);
+      if (after === undefined || after.ino !== n.ino) throw storageError('ESTALE', 'changed');
+      return statToAttrs(after, this.fsid);
+    });
+  }
+
+  // ---- names --------------------------------------------------------------
+
+  async lookup(dir: Node, name: string): Promise<Node> {
+    const d = this.asNode(dir);
+    return this.shared(async () => {
+      const { path: dp } = await this.resolveDir(d);
+      const st = fs.lstatSync(this.child(dp, name), { bigint: true });
+      return this.found(st, d.ino, name);
+    });
+  }
+
+  async parent(dir: Node): Promise<Node> {
+    const d = this.asNode(dir);
+    return this.shared(async () => {
+      const { path: dp } = await this.resolveDir(d);
+      if (d.ino === this.rootIno) return this.mint(fs.lstatSync(this.rootPath, { bigint: true }));
+      // dp is strictly inside the root, so its ".." is too.
+      return this.mint(fs.lstatSync(`${dp}/..`, { bigint: true }));
+    });
+  }
+
+  async readlink(node: Node): Promise<string> {
+    const n = this.asNode(node);
+    return this.shared(async () => {
+      const { path: p, st } = await this.resolve(n);
+      if (!st.isSymbolicLink()) throw storageError('EINVAL', 'not a symbolic link');
+      return fs.readlinkSync(p);
+    });
+  }
+
+  // ---- data ---------------------------------------------------------------
+
+  /**
+   * A referenced cache entry for the node's descriptor, opening one if needed.
+   * Opening checks the type first (never open a device or FIFO), opens with
+   * O_NOFOLLOW, and checks the opened inode is the node's.
+   */
+  private async fdFor(n: PosixNode, write: boolean, locked = false): Promise<FdEntry> {
+    const cached = this.fds.acquire(n.ino, n.gen, write);
+    if (cached !== undefined) return cached;
+    const open = async () => {
+      const { path: p, st } = await this.resolve(n);
+      if (st.isDirectory()) throw storageError('EISDIR', 'is a directory');
+      if (!st.isFile()) throw storageError('EINVAL', 'not a regular file');
+      return openFd(p, (write ? C.O_RDWR : C.O_RDONLY) | OPEN_FLAGS);
+    };
+    // Callers already holding the lock must not queue for it again (a waiting
+    // writer would deadlock against them).
+    const fd = locked ? await open() : await this.lock.shared(open);
+    let st: fs.BigIntStats;
+    try {
+      st = await fstatFd(fd);
+    } catch (e) {
+      await closeFd(fd);
+      throw e;
+    }
+    if (st.ino !== n.ino || this.genOf(st) !== n.gen || !st.isFile()) {
+      await closeFd(fd);
+      throw storageError('ESTALE', 'file changed while opening');
+    }
+    return this.fds.insert(fd, n.ino, n.gen, write);
+  }
+
+  async read(node: Node, offset: bigint, into: Buffer): Promise<ReadResult> {
+    this.ensureOpen();
+    const n = this.asNode(node);
+    if (offset < 0n) throw storageError('EINVAL', 'negative offset');
+    let e: FdEntry;
+    try {
+      e = await this.fdFor(n, false);
+    } catch (err) {
+      throw toStorageError(err);
+    }
+    try {
+      if (offset > MAX_OFFSET) return { bytesRead: 0, eof: true };
+      // One extra probe byte tells us whether anything lies past the range,
+      // so eof = (offset + bytesRead >= size) costs no extra fstat.
+      const got = await preadv(e.fd, [into, this.probe], Number(offset));
+      return got > into.length ? { bytesRead: into.length, eof: false } : { bytesRead: got, eof: true };
+    } catch (err) {
+      throw toStorageError(err);
+    } finally {
+      this.fds.release(e);
+    }
+  }
+
+  async write(node: Node, offset: bigint, data: Buffer, stable: StableHow): Promise<WriteResult> {
+    this.ensureOpen();
+    const n = this.asNode(node);
+    if (offset < 0n || offset + BigInt(data.length) > MAX_OFFSET) throw storageError('EFBIG', 'offset out of range');
+    let e: FdEntry;
+    try {
+      e = await this.fdFor(n, true);
+    } catch (err) {
+      throw toStorageError(err);
+    }
+    try {
+      let done = 0;
+      const pos = Number(offset);
+      while (done < data.length) {
+        const w = await pwrite(e.fd, data, done, data.length - done, pos + done);
+        if (w === 0) throw storageError('EIO', 'short write');
+        done += w;
+      }
+      if (stable !== 'unstable') await fsyncFd(e.fd, stable === 'data_sync');
+      return { count: data.length, committed: stable };
+    } catch (err) {
+      throw toStorageError(err);
+    } finally {
+      this.fds.release(e);
+    }
+  }
+
+  async commit(node: Node, _offset: bigint, _count: number): Promise<void> {
+    this.ensureOpen();
+    const n = this.asNode(node);
+    // Prefer the descriptor that did the writes; a fresh one still reports a
+    // writeback error nobody has seen yet (Linux errseq semantics).
+    let e: FdEntry;
+    try {
+      e = await this.fdFor(n, false);
+    } catch (err) {
+      throw toStorageError(err);
+    }
+    try {
+      await fsyncFd(e.fd, false);
+    } catch (err) {
+      throw toStorageError(err);
+    } finally {
+      this.fds.release(e);
+    }
+  }
+
+  // ---- creation -------------------------------------------------------------
+
+  /** Group a new object gets: the parent's on a setgid directory (as the kernel does), else the owner's. */
+  private groupFor(dirSt: fs.BigIntStats, owner: Owner): number {
+    return (Number(dirSt.mode) & 0o2000) !== 0 ? Number(dirSt.gid) : owner.gid;
+  }
+
+  private invalidate(dirIno: bigint): void {
+    this.listings.delete(dirIno);
+  }
+
+  async create(dir: Node, name: string, opts: CreateOptions): Promise<Node> {
+    const d = this.asNode(dir);
+    return this.shared(async () => {
+      const { path: dp, st: dst } = await this.resolveDir(d);
+      const p = this.child(dp, name);
+      for (let attempt = 0; ; attempt++) {
+        let fd: number;
+        try {
+          fd = await openFd(p, C.O_RDWR | C.O_CREAT | C.O_EXCL | OPEN_FLAGS, 0o600);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || opts.exclusive) throw e;
+          const st = lstatQuiet(p);
+          if (st === undefined && attempt < 3) continue; // removed meanwhile: try creating again
+          if (st === undefined || !st.isFile()) throw storageError('EEXIST', 'exists and is not a regular file');
+          return this.found(st, d.ino, name);
+        }
+        this.invalidate(d.ino);
+        try {
+          if (this.privileged) await new Promise<void>((res, rej) => fs.fchown(fd, opts.owner.uid, this.groupFor(dst, opts.owner), (e) => (e ? rej(e) : res())));
+          await new Promise<void>((res, rej) => fs.fchmod(fd, opts.mode & 0o7777, (e) => (e ? rej(e) : res())));
+          const st = await fstatFd(fd);
+          const n = this.found(st, d.ino, name);
+          // The client is about to WRITE: keep the descriptor instead of reopening.
+          this.fds.release(this.fds.insert(fd, n.ino, n.gen, true));
+          return n;
+        } catch (e) {
+          await closeFd(fd);
+          await fs.promises.unlink(p).catch(() => undefined);
+          throw e;
+        }
+      }
+    });
+  }
+
+  async mkdir(dir: Node, name: string, mode: number, owner: Owner): Promise<Node> {
+    const d = this.asNode(dir);
+    return this.shared(async () => {
+      const { path: dp, st: dst } = await this.resolveDir(d);
+      const p = this.child(dp, name);
+      await fs.promises.mkdir(p, 0o700); // private until owner and mode are right
+      this.invalidate(d.ino);
+      let fd: number | undefined;
+      try {
+        fd = await openFd(p, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW);
+        const f = fd;
+        if (this.privileged) await new Promise<void>((res, rej) => fs.fchown(f, owner.uid, this.groupFor(dst, owner), (e) => (e ? rej(e) : res())));
+        const sgid = (Number(dst.mode) & 0o2000) !== 0 ? 0o2000 : 0; // Linux keeps setgid on subdirectories
+        await new Promise<void>((res, rej) => fs.fchmod(f, (mode & 0o7777) | sgid, (e) => (e ? rej(e) : res())));
+        return this.found(await fstatFd(f), d.ino, name);
+      } catch (e) {
+        await fs.promises.rmdir(p).catch(() => undefined);
+        throw e;
+      } finally {
+        if (fd !== undefined) await closeFd(fd);
+      }
+    });
+  }
+
+  async symlink(dir: Node, name: string, target: string, _mode: number, owner: Owner): Promise<Node> {
+    const d = this.asNode(dir);
+    // Exclusive: a new symlink must not appear under a path another request is using.
+    return this.exclusive(async () => {
+      const { path: dp, st: dst } = await this.resolveDir(d);
+      const p = this.child(dp, name);
+      if (target.includes('\0')) throw storageError('EINVAL', 'NUL in symlink target');
+      await fs.promises.symlink(target, p);
+      this.invalidate(d.ino);
+      try {
+        if (this.privileged) await fs.promises.lchown(p, owner.uid, this.groupFor(dst, owner));
+        return this.found(fs.lstatSync(p, { bigint: true }), d.ino, name);
+      } catch (e) {
+        await fs.promises.unlink(p).catch(() => undefined);
+        throw e;
+      }
+    });
+  }
+
+  async mknod(
+    dir: Node,
+    name: string,
+    type: 'blk' | 'chr' | 'sock' | 'fifo',
+    mode: number,
+    rdev: { major: number; minor: number },
+    owner: Owner,
+  ): Promise<Node> {
+    const d = this.asNode(dir);
+    return this.shared(async () => {
+      const { path: dp, st: dst } = await this.resolveDir(d);
+      const p = this.child(dp, name);
+      if ((type === 'chr' || type === 'blk') && !this.privileged) throw storageError('EPERM', 'device nodes need root');
+      if (lstatQuiet(p) !== undefined) throw storageError('EEXIST', 'file exists');
+      if (type === 'sock') await makeSocket(dp, name);
+      else await makeSpecial(p, type, rdev);
+      this.invalidate(d.ino);
+      try {
+        if (this.privileged) await fs.promises.lchown(p, owner.uid, this.groupFor(dst, owner));
+        const st = fs.lstatSync(p, { bigint: true });
+        if (st.isSymbolicLink() || st.isDirectory() || st.isFile()) throw storageError('EEXIST', 'replaced meanwhile');
+        await fs.promises.chmod(p, mode & 0o7777); // path chmod: Node has no lchmod on Linux; checked just above
+        return this.found(fs.lstatSync(p, { bigint: true }), d.ino, name);
+      } catch (e) {
+        await fs.promises.unlink(p).catch(() => undefined);
+        throw e;
+      }
+    });
+  }
+
+  // ---- removal and renaming -----------------------------------------------
+
+  /** Bookkeeping after (dir, name) → st stopped existing under that name. */
+  private gone(st: fs.BigIntStats, dirIno: bigint, name: string): void {
+    if (st.isDirectory() || st.nlink <= 1n) {
+      this.fds.evict(st.ino);
+      this.table.delete(st.ino);
+      this.listings.delete(st.ino);
+    } else {
+      // Other links remain, under names we may not know: a later use rescans.
+      this.table.deleteIf(st.ino, dirIno, name);
+      this.scanner.invalidate();
+    }
+  }
+
+  async remove(dir: Node, name: string): Promise<void> {
+    const d = this.asNode(dir);
+    return this.shared(async () => {
+      const { path: dp } = await this.resolveDir(d);
+      const p = this.child(dp, name);
+      const st = fs.lstatSync(p, { bigint: true });
+      if (st.isDirectory()) throw storageError('EISDIR', 'is a directory'); // what unlink(2) says on Linux
+      await fs.promises.unlink(p);
+      this.invalidate(d.ino);
+      this.gone(st, d.ino, name);
+    });
+  }
+
+  async rmdir(dir: Node, name: string): Promise<void> {
+    const d = this.asNode(dir);
+    return this.shared(async () => {
+      const { path: dp } = await this.resolveDir(d);
+      const p = this.child(dp, name);
+      const st = fs.lstatSync(p, { bigint: true });
+      if (!st.isDirectory()) throw storageError('ENOTDIR', 'not a directory');
+      await fs.promises.rmdir(p);
+      this.invalidate(d.ino);
+      this.gone(st, d.ino, name);
+    });
+  }
+
+  async rename(fromDir: Node, fromName: string, toDir: Node, toName: string): Promise<void> {
+    const fd = this.asNode(fromDir);
+    const td = this.asNode(toDir);
+    return this.exclusive(async () => {
+      const from = this.child((await this.resolveDir(fd)).path, fromName);
+      const to = this.child((await this.resolveDir(td)).path, toName);
+      const src = fs.lstatSync(from, { bigint: true });
+      const dst = lstatQuiet(to);
+      if (dst !== undefined && dst.ino === src.ino) return; // same object: rename(2) does nothing
+      await fs.promises.rename(from, to);
+      this.invalidate(fd.ino);
+      this.invalidate(td.ino);
+      if (dst !== undefined) this.gone(dst, td.ino, toName);
+      this.table.set(src.ino, td.ino, toName);
+    });
+  }
+
+  async link(node: Node, dir: Node, name: string): Promise<void> {
+    const n = this.asNode(node);
+    const d = this.asNode(dir);
+    return this.exclusive(async () => {
+      const { path: src, st } = await this.resolve(n);
+      if (st.isDirectory()) throw storageError('EPERM', 'hard link to a directory');
+      const { path: dp } = await this.resolveDir(d);
+      await fs.promises.link(src, this.child(dp, name)); // link(2) does not follow a symlink source
+      this.invalidate(d.ino);
+    });
+  }
+
+  // ---- listing --------------------------------------------------------------
+
+  /**
+   * The directory's names in cookie order, cached while the directory's
+   * (ino, mtime, ctime) is unchanged, so paging through a large directory
+   * reads and sorts it once. Our own changes drop the cache explicitly.
+   */
+  private async listing(d: PosixNode, r: Resolved): Promise<DirListing> {
+    const c = this.listings.get(d.ino);
+    if (c !== undefined && c.trusted && c.mtimeNs === r.st.mtimeNs && c.ctimeNs === r.st.ctimeNs) {
+      this.listings.delete(d.ino);
+      this.listings.set(d.ino, c);
+      return c;
+    }
+    const started = wallNowNs();
+    const names = await fs.promises.readdir(r.path);
+    const last = r.st.mtimeNs > r.st.ctimeNs ? r.st.mtimeNs : r.st.ctimeNs;
+    const l: DirListing = {
+      ...hashListing(names),
+      mtimeNs: r.st.mtimeNs,
+      ctimeNs: r.st.ctimeNs,
+      trusted: started - last > CLOCK_SLACK_NS,
+      inos: new Array<bigint | undefined>(names.length),
+    };
+    this.listings.delete(d.ino);
+    this.listings.set(d.ino, l);
+    if (this.listings.size > MAX_LISTINGS) this.listings.delete(this.listings.keys().next().value as bigint);
+    return l;
+  }
+
+  /**
+   * Serve one page. Fileids need inode numbers, which Dirent lacks, so each
+   * entry served is lstat'ed once (cached in the listing for plain READDIR;
+   * READDIRPLUS always re-stats for fresh attributes). Entries deleted since
+   * the listing was read are skipped.
+   */
+  private async page(
+    dir: Node,
+    cookie: bigint,
+    limit: number,
+    needStat: boolean,
+    emit: (name: string, cookie: bigint, ino: bigint, st: fs.BigIntStats | undefined, d: PosixNode) => void,
+  ): Promise<boolean> {
+    const d = this.asNode(dir);
+    return this.shared(async () => {
+      const r = await this.resolveDir(d);
+      const l = await this.listing(d, r);
+      const prefix = r.path === '/' ? '' : r.path;
+      let i = indexAfter(l.cookies, cookie);
+      for (let taken = 0; i < l.names.length && taken < limit; i++) {
+        let ino = l.inos[i];
+        let st: fs.BigIntStats | undefined;
+        if (needStat || ino === undefined) {
+          st = lstatQuiet(`${prefix}/${l.names[i]}`);
+          if (st === undefined) continue;
+          ino = l.inos[i] = st.ino;
+        }
+        emit(l.names[i], l.cookies[i], ino, st, d);
+        taken++;
+      }
+      return i >= l.names.length;
+    });
+  }
+
+  async readdir(dir: Node, cookie: bigint, limit: number): Promise<DirPage> {
+    const entries: DirEntry[] = [];
+    const eof = await this.page(dir, cookie, limit, false, (name, c, ino) => {
+      entries.push({ name, cookie: c, fileid: ino });
+    });
+    return { entries, eof };
+  }
+
+  async readdirPlus(dir: Node, cookie: bigint, limit: number): Promise<DirPlusPage> {
+    const entries: DirPlusEntry[] = [];
+    const eof = await this.page(dir, cookie, limit, true, (name, c, ino, st, d) => {
+      const s = st as fs.BigIntStats;
+      entries.push({ name, cookie: c, fileid: ino, node: this.found(s, d.ino, name), attrs: statToAttrs(s, this.fsid) });
+    });
+    return { entries, eof };
+  }
+
+  async statfs(node: Node): Promise<FsStats> {
+    const n = this.asNode(node);
+    return this.shared(async () => {
+      const { path: p } = await this.resolve(n);
+      const s = await fs.promises.statfs(p, { bigint: true });
+      return {
+        totalBytes: s.blocks * s.bsize,
+        freeBytes: s.bfree * s.bsize,
+        availBytes: s.bavail * s.bsize,
+        totalFiles: s.files,
+        freeFiles: s.ffree,
+        availFiles: s.ffree,
+      };
+    });
+  }
+
+  async openFd(node: Node, mode: 'r' | 'rw'): Promise<LocalFd> {
+    const n = this.asNode(node);
+    const fd = await this.shared(async () => {
+      const { path: p, st } = await this.resolve(n);
+      if (st.isDirectory()) throw storageError('EISDIR', 'is a directory');
+      if (!st.isFile()) throw storageError('EINVAL', 'not a regular file');
+      const f = await openFd(p, (mode === 'rw' ? C.O_RDWR : C.O_RDONLY) | C.O_NOFOLLOW);
+      const fst = await fstatFd(f).catch(() => undefined);
+      if (fst === undefined || fst.ino !== n.ino || this.genOf(fst) !== n.gen) {
+        await closeFd(f);
+        throw storageError('ESTALE', 'file changed while opening');
+      }
+      return f;
+    });
+    let closed = false;
+    return {
+      fd,
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        await closeFd(fd);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.scanner.stop();
+    this.listings.clear();
+    await this.fds.closeAll();
+    if (this.stateFile !== undefined) {
+      try {
+        this.table.save(this.stateFile, this.rootGen);
+      } catch {
+        // best effort: the scan fallback still works without it
+      }
+    }
+  }
+}

@@ -1,0 +1,19 @@
+/** Runs the shared storage conformance suite against every backend that ships. */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { storageConformance } from '../helpers/storage-suite.js';
+import { MemoryBackend, PosixBackend } from '../../src/storage/index.js';
+
+storageConformance('memory', async () => ({
+  backend: new MemoryBackend({ capacityBytes: 256 << 20 }),
+  cleanup: async () => {},
+}));
+
+storageConformance('posix', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nfs-storage-'));
+  return {
+    backend: new PosixBackend(dir),
+    cleanup: () => fs.rm(dir, { recursive: true, force: true }),
+  };
+});
