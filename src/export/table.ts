@@ -94,6 +94,8 @@ export class ExportTable implements ExportRegistry, FhGate {
    */
   private readonly fhCache = new Map<string, { exportId: number; nodeKey: Buffer }>();
   private readonly optCache = new Map<string, { options: ExportOptions | undefined; until: number }>();
+  /** Handles already minted, by export and node key: READDIRPLUS re-lists the same entries. */
+  private readonly composeCache = new Map<string, Buffer>();
   private static readonly FH_CACHE_MAX = 8192;
   private static readonly OPT_CACHE_MAX = 4096;
   private static readonly OPT_TTL_MS = 30_000;
@@ -144,6 +146,7 @@ export class ExportTable implements ExportRegistry, FhGate {
     this.paths.delete(p);
     this.ids.delete(hit.exp.id);
     this.optCache.clear();
+    this.composeCache.clear();
     return hit.exp;
   }
 
@@ -208,7 +211,16 @@ export class ExportTable implements ExportRegistry, FhGate {
   }
 
   compose(exp: Export, node: Node): Buffer {
-    return encodeFh(this.secret, exp.id, node.key);
+    const k = `${exp.id}:${node.key.toString('latin1')}`;
+    let fh = this.composeCache.get(k);
+    if (!fh) {
+      fh = encodeFh(this.secret, exp.id, node.key);
+      if (this.composeCache.size >= ExportTable.FH_CACHE_MAX) this.composeCache.delete(this.composeCache.keys().next().value!);
+      this.composeCache.set(k, fh);
+      // A handle we minted is proven good: its first use skips the MAC check.
+      this.remember(fh, exp.id, Buffer.from(node.key));
+    }
+    return fh;
   }
 
   /** decodeFh (EBADHANDLE on any malformation or MAC mismatch), memoised for handles already proven good. */
@@ -220,6 +232,11 @@ export class ExportTable implements ExportRegistry, FhGate {
     if (this.fhCache.size >= ExportTable.FH_CACHE_MAX) this.fhCache.delete(this.fhCache.keys().next().value!);
     this.fhCache.set(k, d);
     return d;
+  }
+
+  private remember(fh: Buffer, exportId: number, nodeKey: Buffer): void {
+    if (this.fhCache.size >= ExportTable.FH_CACHE_MAX) this.fhCache.delete(this.fhCache.keys().next().value!);
+    this.fhCache.set(fh.toString('latin1'), { exportId, nodeKey });
   }
 
   async verify(fh: Buffer, caller: Caller, want: Want = {}): Promise<Verified> {
