@@ -7,7 +7,7 @@ import { encodeReaddirRes, entry3Size, readdirFixedSize } from '../codec/results
 import { toFattr3 } from '../attrs.js';
 import { callerOf, reachableAfterRefusal } from '../common.js';
 import { refuse, toNfsStat } from '../status.js';
-import { pageLimit } from '../readdir-common.js';
+import { dotEntries, pageLimit } from '../readdir-common.js';
 
 /** entry3 with a name of 1..4 bytes: the smallest an entry can be. */
 const MIN_ENTRY = entry3Size(1);
@@ -41,7 +41,17 @@ export function readdirProcedure(env: Nfs3Env): ProcedureDef<ReaddirArgs, Readdi
         const entries: Entry3[] = [];
         let cookie = args.cookie;
         let eof = false;
-        for (;;) {
+        let dotsFull = false;
+        for (const d of await dotEntries(v, args.cookie)) {
+          const size = entry3Size(d.name.length);
+          if (used + size > budget) {
+            dotsFull = true;
+            break;
+          }
+          used += size;
+          entries.push({ fileid: d.attrs.fileid, name: d.name, cookie: d.cookie });
+        }
+        while (!dotsFull) {
           // Not even the smallest entry fits: more exist (the last page was not eof), stop here.
           if (budget - used < MIN_ENTRY && entries.length > 0) break;
           const page = await b.readdir(v.node, cookie, pageLimit(budget - used, MIN_ENTRY));

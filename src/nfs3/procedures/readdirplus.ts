@@ -11,7 +11,7 @@ import { FATTR3_SIZE } from '../codec/basic.js';
 import { toFattr3 } from '../attrs.js';
 import { callerOf, reachableAfterRefusal } from '../common.js';
 import { refuse, toNfsStat } from '../status.js';
-import { pageLimit } from '../readdir-common.js';
+import { dotEntries, pageLimit } from '../readdir-common.js';
 
 /** The smallest directory-info part (fileid, 1..4-byte name, cookie). */
 const MIN_DIRINFO = dirInfoSize(1);
@@ -85,7 +85,20 @@ export function readdirplusProcedure(env: Nfs3Env): ProcedureDef<ReaddirplusArgs
         const entries: EntryPlus3[] = [];
         let cookie = args.cookie;
         let eof = false;
-        for (;;) {
+        let dotsFull = false;
+        for (const d of await dotEntries(dir, args.cookie)) {
+          const e = { attrs: toFattr3(d.attrs, dir.export), handle: env.gate.compose(dir.export, d.node) };
+          const size = entryPlus3Size(d.name.length, e);
+          const dsize = dirInfoSize(d.name.length);
+          if (used + size > budget || dirUsed + dsize > args.dircount) {
+            dotsFull = true;
+            break;
+          }
+          used += size;
+          dirUsed += dsize;
+          entries.push({ fileid: d.attrs.fileid, name: d.name, cookie: d.cookie, ...e });
+        }
+        while (!dotsFull) {
           if ((budget - used < typical || args.dircount - dirUsed < MIN_DIRINFO) && entries.length > 0) break;
           const limit = Math.min(
             MAX_PLUS_PAGE,
