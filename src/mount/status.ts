@@ -3,6 +3,7 @@
  * "not exported to you" and "insecure port" are all ACCES, as rpc.mountd
  * answers (and as mount(8) reports: "access denied by server").
  */
+import { log } from '../util/log.js';
 import { MountStat, type MountStatus } from './constants.js';
 
 const TABLE: Readonly<Record<string, Exclude<MountStatus, 0>>> = {
@@ -22,6 +23,6 @@ const TABLE: Readonly<Record<string, Exclude<MountStatus, 0>>> = {
 export function toMountStat(err: unknown): Exclude<MountStatus, 0> {
   const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
   if (typeof code === 'string' && TABLE[code] !== undefined) return TABLE[code];
-  console.error('mount: unmapped error answered MNT3ERR_SERVERFAULT:', err);
+  log.error('mount.serverfault', { reason: 'unmapped error', err: err as Error });
   return MountStat.SERVERFAULT;
 }

@@ -4,6 +4,7 @@
  * here. The table follows knfsd's nfserrno() (fs/nfsd/nfsproc.c); codes knfsd
  * does not list are chosen below with the reason next to them.
  */
+import { log } from '../util/log.js';
 import diagnostics_channel from 'node:diagnostics_channel';
 import { Nfs3Stat, type Nfs3Error } from './constants.js';
 
@@ -78,7 +79,7 @@ export function toNfsStat(err: unknown): Nfs3Error {
   // Unknown: a bug or an unexpected condition. Say so, loudly, and answer
   // SERVERFAULT rather than a misleading specific error.
   if (faults.hasSubscribers) faults.publish({ error: err });
-  console.error('nfs3: unmapped error answered NFS3ERR_SERVERFAULT:', err);
+  log.error('nfs3.serverfault', { reason: 'unmapped error', err: err as Error });
   return S.SERVERFAULT;
 }
 
