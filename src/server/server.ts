@@ -17,7 +17,7 @@ import {
   type ExportEntry,
   type ServerIdentity,
 } from '../export/index.js';
-import { PosixBackend, type Backend } from '../storage/index.js';
+import { PosixBackend, ReadAheadBackend, type Backend } from '../storage/index.js';
 import { log } from '../util/log.js';
 
 export interface NfsServerOptions {
@@ -154,7 +154,7 @@ export class NfsServer {
     if (!b) {
       const backendState = path.join(this.opts.stateDir ?? defaultStateDir(), 'posix');
       fs.mkdirSync(backendState, { recursive: true, mode: 0o700 });
-      b = new PosixBackend(entry.path, { stateDir: backendState });
+      b = new ReadAheadBackend(new PosixBackend(entry.path, { stateDir: backendState }));
     }
     try {
       const exp = await this.exports.add(entry, b);

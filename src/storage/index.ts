@@ -2,3 +2,4 @@
 export * from './types.js';
 export { PosixBackend, PosixNode, type PosixBackendOptions } from './posix.js';
 export { MemoryBackend, type MemoryBackendOptions } from './memory.js';
+export { ReadAheadBackend } from './readahead.js';

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { storageConformance } from '../helpers/storage-suite.js';
-import { MemoryBackend, PosixBackend } from '../../src/storage/index.js';
+import { MemoryBackend, PosixBackend, ReadAheadBackend } from '../../src/storage/index.js';
 
 storageConformance('memory', async () => ({
   backend: new MemoryBackend({ capacityBytes: 256 << 20 }),
@@ -14,6 +14,15 @@ storageConformance('posix', async () => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nfs-storage-'));
   return {
     backend: new PosixBackend(dir),
+    cleanup: () => fs.rm(dir, { recursive: true, force: true }),
+  };
+});
+
+// The read-ahead decorator the server puts in front of the POSIX backend must be invisible.
+storageConformance('posix+readahead', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nfs-storage-ra-'));
+  return {
+    backend: new ReadAheadBackend(new PosixBackend(dir), { minBytes: 1 }),
     cleanup: () => fs.rm(dir, { recursive: true, force: true }),
   };
 });

@@ -1,0 +1,220 @@
+import type {
+  Attrs,
+  Backend,
+  CreateOptions,
+  DirPage,
+  DirPlusPage,
+  FsStats,
+  LocalFd,
+  Node,
+  Owner,
+  ReadResult,
+  SetAttrs,
+  StableHow,
+  WriteResult,
+} from './types.js';
+import { BufferPool } from '../util/bufpool.js';
+
+interface Ahead {
+  offset: bigint;
+  length: number;
+  buf: Buffer;
+  promise: Promise<ReadResult | undefined>;
+  born: number;
+  /** Dropped (invalidated or evicted): give the buffer back once the read settles. */
+  dead: boolean;
+}
+
+/**
+ * Sequential read-ahead in front of any backend.
+ *
+ * Why: a serial reader (libnfs `nfs-cp`, `cat` over a mount) sends READ
+ * n+1 only after it has READ n's reply, so each call pays a full thread-pool
+ * round trip for its pread on top of the network. When a read of a file
+ * continues exactly where the previous one ended, we start reading the next
+ * range into a pooled buffer while the current reply travels; the next READ
+ * is then one memcpy away.
+ *
+ * Consistency: our own WRITE, SETATTR (truncate), REMOVE and RENAME of that
+ * file drop its read-ahead; data changed behind the server's back can be
+ * served at most `maxAgeMs` late — tighter than any NFS client's own
+ * attribute cache. Bounded: at most `maxFiles` ranges, each ≤ `maxBytes`.
+ */
+export class ReadAheadBackend implements Backend {
+  readonly kind: string;
+  readonly persistentKeys: boolean;
+  readonly localFd: boolean;
+  private readonly ahead = new Map<string, Ahead>();
+  /** Where the last read of each file ended, to spot sequential readers. */
+  private readonly lastEnd = new Map<string, bigint>();
+  private readonly pool: BufferPool;
+  /** Read-aheads still running, so close() waits for them before closing the backend. */
+  private readonly inflight = new Set<Promise<unknown>>();
+  readonly stats = { hits: 0, misses: 0, started: 0, dropped: 0 };
+
+  constructor(
+    private readonly inner: Backend,
+    private readonly opts: { maxBytes?: number; maxFiles?: number; maxAgeMs?: number; minBytes?: number } = {},
+  ) {
+    this.kind = inner.kind;
+    this.persistentKeys = inner.persistentKeys;
+    this.localFd = inner.localFd;
+    this.pool = new BufferPool(opts.maxBytes ?? 1024 * 1024, opts.maxFiles ?? 16);
+    if (inner.readdirPlus) this.readdirPlus = (d, c, l) => inner.readdirPlus!(d, c, l);
+    if (inner.openFd) this.openFd = (n, m) => inner.openFd!(n, m);
+  }
+
+  readdirPlus?: (dir: Node, cookie: bigint, limit: number) => Promise<DirPlusPage>;
+  openFd?: (node: Node, mode: 'r' | 'rw') => Promise<LocalFd>;
+
+  private drop(k: string): void {
+    const a = this.ahead.get(k);
+    if (!a) return;
+    this.ahead.delete(k);
+    this.retire(a);
+  }
+
+  private retire(a: Ahead): void {
+    if (a.dead) return;
+    a.dead = true;
+    this.stats.dropped++;
+    void a.promise.then(() => this.pool.release(a.buf));
+  }
+
+  private invalidate(node: Node): void {
+    const k = node.key.toString('latin1');
+    this.drop(k);
+    this.lastEnd.delete(k);
+  }
+
+  async read(node: Node, offset: bigint, into: Buffer): Promise<ReadResult> {
+    const k = node.key.toString('latin1');
+    const maxAge = this.opts.maxAgeMs ?? 1000;
+    const a = this.ahead.get(k);
+    let r: ReadResult | undefined;
+    if (a && !a.dead && a.offset === offset && into.length <= a.length && Date.now() - a.born <= maxAge) {
+      this.ahead.delete(k);
+      const got = await a.promise;
+      if (got && !a.dead) {
+        const n = Math.min(got.bytesRead, into.length);
+        a.buf.copy(into, 0, 0, n);
+        // The read-ahead saw whether data follows its own range; for a shorter request, data follows if it read more.
+        r = { bytesRead: n, eof: got.bytesRead > into.length ? false : got.eof };
+        this.stats.hits++;
+      }
+      a.dead = true;
+      void a.promise.then(() => this.pool.release(a.buf));
+    } else if (a) this.drop(k);
+    if (!r) {
+      this.stats.misses++;
+      r = await this.inner.read(node, offset, into);
+    }
+    const end = offset + BigInt(r.bytesRead);
+    const sequential = this.lastEnd.get(k) === offset;
+    this.lastEnd.delete(k); // re-inserted below: the Map keeps recency order for eviction
+    this.lastEnd.set(k, end);
+    if (this.lastEnd.size > 4 * (this.opts.maxFiles ?? 16)) this.lastEnd.delete(this.lastEnd.keys().next().value!);
+    if (sequential && !r.eof && into.length >= (this.opts.minBytes ?? 64 * 1024) && into.length <= this.pool.size) {
+      this.start(k, node, end, into.length);
+    }
+    return r;
+  }
+
+  private start(k: string, node: Node, offset: bigint, length: number): void {
+    this.drop(k);
+    while (this.ahead.size >= (this.opts.maxFiles ?? 16)) this.drop(this.ahead.keys().next().value!);
+    const buf = this.pool.acquire();
+    const promise = this.inner.read(node, offset, buf.subarray(0, length)).catch(() => undefined);
+    this.inflight.add(promise);
+    void promise.then(() => this.inflight.delete(promise));
+    this.ahead.set(k, { offset, length, buf, promise, born: Date.now(), dead: false });
+    this.stats.started++;
+  }
+
+  async write(node: Node, offset: bigint, data: Buffer, stable: StableHow): Promise<WriteResult> {
+    this.invalidate(node);
+    try {
+      return await this.inner.write(node, offset, data, stable);
+    } finally {
+      this.invalidate(node);
+    }
+  }
+
+  async setattr(node: Node, set: SetAttrs): Promise<Attrs> {
+    if (set.size !== undefined) this.invalidate(node);
+    return this.inner.setattr(node, set);
+  }
+
+  async remove(dir: Node, name: string): Promise<void> {
+    await this.dropByName(dir, name);
+    return this.inner.remove(dir, name);
+  }
+
+  async rename(fromDir: Node, fromName: string, toDir: Node, toName: string): Promise<void> {
+    await this.dropByName(toDir, toName);
+    return this.inner.rename(fromDir, fromName, toDir, toName);
+  }
+
+  /** The object a name is about to stop naming (or be replaced by) loses its read-ahead. */
+  private async dropByName(dir: Node, name: string): Promise<void> {
+    if (this.ahead.size === 0) return;
+    try {
+      this.invalidate(await this.inner.lookup(dir, name));
+    } catch {
+      // nothing there: nothing to drop
+    }
+  }
+
+  root(): Promise<Node> {
+    return this.inner.root();
+  }
+  fromKey(key: Buffer): Promise<Node> {
+    return this.inner.fromKey(key);
+  }
+  getattr(node: Node): Promise<Attrs> {
+    return this.inner.getattr(node);
+  }
+  lookup(dir: Node, name: string): Promise<Node> {
+    return this.inner.lookup(dir, name);
+  }
+  parent(dir: Node): Promise<Node> {
+    return this.inner.parent(dir);
+  }
+  readlink(node: Node): Promise<string> {
+    return this.inner.readlink(node);
+  }
+  commit(node: Node, offset: bigint, count: number): Promise<void> {
+    return this.inner.commit(node, offset, count);
+  }
+  create(dir: Node, name: string, opts: CreateOptions): Promise<Node> {
+    return this.inner.create(dir, name, opts);
+  }
+  mkdir(dir: Node, name: string, mode: number, owner: Owner): Promise<Node> {
+    return this.inner.mkdir(dir, name, mode, owner);
+  }
+  symlink(dir: Node, name: string, target: string, mode: number, owner: Owner): Promise<Node> {
+    return this.inner.symlink(dir, name, target, mode, owner);
+  }
+  mknod(dir: Node, name: string, type: 'blk' | 'chr' | 'sock' | 'fifo', mode: number, rdev: { major: number; minor: number }, owner: Owner): Promise<Node> {
+    return this.inner.mknod(dir, name, type, mode, rdev, owner);
+  }
+  rmdir(dir: Node, name: string): Promise<void> {
+    return this.inner.rmdir(dir, name);
+  }
+  link(node: Node, dir: Node, name: string): Promise<void> {
+    return this.inner.link(node, dir, name);
+  }
+  readdir(dir: Node, cookie: bigint, limit: number): Promise<DirPage> {
+    return this.inner.readdir(dir, cookie, limit);
+  }
+  statfs(node: Node): Promise<FsStats> {
+    return this.inner.statfs(node);
+  }
+
+  async close(): Promise<void> {
+    for (const k of [...this.ahead.keys()]) this.drop(k);
+    await Promise.all([...this.inflight]);
+    this.lastEnd.clear();
+    return this.inner.close();
+  }
+}
