@@ -32,6 +32,7 @@ import { decodeFh, encodeFh } from './fh.js';
 import { matchClient, parseHostPattern, type HostResolver } from './match.js';
 import { normalizePath, splitPath, PathError } from './path.js';
 import { squash } from './squash.js';
+import { GenerationalCache } from '../util/cache.js';
 import { isOwner, permits } from './permission.js';
 
 export interface ExportTableOptions {
@@ -80,6 +81,9 @@ function checkType(t: FileType, want: Want['type']): void {
   if (t !== want) throw new GateError('EINVAL', `not a ${want}`);
 }
 
+/** Half the bound of the handle caches (see GenerationalCache): 32k handles at most, a few MiB. */
+const FH_CACHE_HALF = 16384;
+
 export class ExportTable implements ExportRegistry, FhGate {
   private readonly secret: Buffer;
   private readonly server: ServerIdentity;
@@ -92,12 +96,10 @@ export class ExportTable implements ExportRegistry, FhGate {
    * peer's match against an export's host list only changes when exports
    * change (or, for hostname patterns, DNS — hence the TTL). Both bounded.
    */
-  private readonly fhCache = new Map<string, { exportId: number; nodeKey: Buffer }>();
-  private readonly optCache = new Map<string, { options: ExportOptions | undefined; until: number }>();
+  private readonly fhCache = new GenerationalCache<string, { exportId: number; nodeKey: Buffer }>(FH_CACHE_HALF);
+  private readonly optCache = new GenerationalCache<string, { options: ExportOptions | undefined; until: number }>(1024);
   /** Handles already minted, by export and node key: READDIRPLUS re-lists the same entries. */
-  private readonly composeCache = new Map<string, Buffer>();
-  private static readonly FH_CACHE_MAX = 8192;
-  private static readonly OPT_CACHE_MAX = 4096;
+  private readonly composeCache = new GenerationalCache<string, Buffer>(FH_CACHE_HALF);
   private static readonly OPT_TTL_MS = 30_000;
 
   constructor(opts: ExportTableOptions) {
@@ -161,7 +163,6 @@ export class ExportTable implements ExportRegistry, FhGate {
   async optionsFor(exp: Export, peer: Peer): Promise<ExportOptions | undefined> {
     const options = (await matchClient(exp.entry.clients, peer, this.resolver))?.options;
     if (this.ids.get(exp.id) === exp) {
-      if (this.optCache.size >= ExportTable.OPT_CACHE_MAX) this.optCache.clear();
       this.optCache.set(`${exp.id}|${peer.address}`, { options, until: Date.now() + ExportTable.OPT_TTL_MS });
     }
     return options;
@@ -215,7 +216,6 @@ export class ExportTable implements ExportRegistry, FhGate {
     let fh = this.composeCache.get(k);
     if (!fh) {
       fh = encodeFh(this.secret, exp.id, node.key);
-      if (this.composeCache.size >= ExportTable.FH_CACHE_MAX) this.composeCache.delete(this.composeCache.keys().next().value!);
       this.composeCache.set(k, fh);
       // A handle we minted is proven good: its first use skips the MAC check.
       this.remember(fh, exp.id, Buffer.from(node.key));
@@ -229,13 +229,11 @@ export class ExportTable implements ExportRegistry, FhGate {
     const hit = this.fhCache.get(k);
     if (hit) return hit;
     const d = decodeFh(this.secret, fh);
-    if (this.fhCache.size >= ExportTable.FH_CACHE_MAX) this.fhCache.delete(this.fhCache.keys().next().value!);
     this.fhCache.set(k, d);
     return d;
   }
 
   private remember(fh: Buffer, exportId: number, nodeKey: Buffer): void {
-    if (this.fhCache.size >= ExportTable.FH_CACHE_MAX) this.fhCache.delete(this.fhCache.keys().next().value!);
     this.fhCache.set(fh.toString('latin1'), { exportId, nodeKey });
   }
 

@@ -30,8 +30,17 @@ export interface DrcStats {
 }
 
 export class DuplicateRequestCache {
-  private readonly map = new Map<string, Entry>();
-  private bytes = 0;
+  /**
+   * Two generations (see util/cache.ts for why not evict-the-first-key): new
+   * entries go to `young`; when it reaches half the entry or byte budget it
+   * becomes `old` and the previous old generation is dropped whole. Lookups
+   * check both, so a reply stays replayable for at least half the budget's
+   * worth of later calls.
+   */
+  private young = new Map<string, Entry>();
+  private old = new Map<string, Entry>();
+  private youngBytes = 0;
+  private oldBytes = 0;
   readonly stats = { hits: 0, inProgressDrops: 0 };
 
   constructor(
@@ -46,12 +55,25 @@ export class DuplicateRequestCache {
     return `${address}/${xid}/${prog}/${vers}/${proc}/${args.length}/${crc32(head)}`;
   }
 
+  private find(key: string): Entry | undefined {
+    return this.young.get(key) ?? this.old.get(key);
+  }
+
+  private rotateIfFull(): void {
+    if (this.young.size >= this.maxEntries / 2 || this.youngBytes >= this.maxBytes / 2) {
+      this.old = this.young;
+      this.oldBytes = this.youngBytes;
+      this.young = new Map();
+      this.youngBytes = 0;
+    }
+  }
+
   /** Look a call up; a miss inserts an in-progress entry for it. */
   begin(key: string): DrcLookup {
-    const e = this.map.get(key);
+    const e = this.find(key);
     if (!e) {
-      this.map.set(key, { done: false });
-      this.evict();
+      this.rotateIfFull();
+      this.young.set(key, { done: false });
       return { state: 'miss' };
     }
     if (!e.done) {
@@ -64,31 +86,24 @@ export class DuplicateRequestCache {
 
   /** Record the exact reply bytes of a finished call. */
   finish(key: string, reply: Buffer): void {
-    const e = this.map.get(key);
-    if (!e) return; // evicted while running: nothing to keep
+    const e = this.find(key);
+    if (!e) return; // dropped with its generation while running: nothing to keep
     e.done = true;
     e.reply = reply;
-    this.bytes += reply.length;
-    this.evict();
+    if (this.young.get(key) === e) this.youngBytes += reply.length;
+    else this.oldBytes += reply.length;
   }
 
   /** Forget a call that produced no cacheable reply (e.g. the connection died). */
   abandon(key: string): void {
-    const e = this.map.get(key);
-    if (e && !e.done) this.map.delete(key);
-  }
-
-  private evict(): void {
-    while (this.map.size > this.maxEntries || this.bytes > this.maxBytes) {
-      const oldest = this.map.keys().next();
-      if (oldest.done) break;
-      const e = this.map.get(oldest.value)!;
-      this.map.delete(oldest.value);
-      if (e.reply) this.bytes -= e.reply.length;
+    const e = this.find(key);
+    if (e && !e.done) {
+      this.young.delete(key);
+      this.old.delete(key);
     }
   }
 
   snapshot(): DrcStats {
-    return { ...this.stats, entries: this.map.size, bytes: this.bytes };
+    return { ...this.stats, entries: this.young.size + this.old.size, bytes: this.youngBytes + this.oldBytes };
   }
 }
