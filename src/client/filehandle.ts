@@ -1,0 +1,466 @@
+/**
+ * FileHandle: what `client.open()` returns, shaped like fs.promises'
+ * FileHandle. Reads and writes go straight to the server (no client page
+ * cache); writes are UNSTABLE and committed on sync()/datasync()/close(), and
+ * with O_SYNC/O_DSYNC they are FILE_SYNC/DATA_SYNC instead.
+ */
+import { Readable, Writable } from 'node:stream';
+import type { StableHow3Value } from '../nfs3/constants.js';
+import type { Fattr3 } from '../nfs3/types.js';
+import { NfsError, nfsError } from './errors.js';
+import { readAhead, readInto, WriteTracker, type IoCore, type ReadPiece } from './io.js';
+import { Stats } from './stats.js';
+import { toSattrTimes, type TimeLike } from './util.js';
+
+export interface FileHandleHost extends IoCore {
+  handleClosed(h: FileHandle): void;
+}
+
+export interface ReadResult<T extends ArrayBufferView = Buffer> {
+  bytesRead: number;
+  buffer: T;
+}
+
+export interface WriteResult<T = Buffer> {
+  bytesWritten: number;
+  buffer: T;
+}
+
+export interface ReadStreamOptions {
+  start?: number;
+  /** Inclusive, as fs.createReadStream. */
+  end?: number;
+  highWaterMark?: number;
+  encoding?: BufferEncoding;
+  /** Close the FileHandle when the stream ends (default true, as fs). */
+  autoClose?: boolean;
+  /** READs kept in flight ahead of the consumer (default 8). */
+  readAhead?: number;
+  signal?: AbortSignal;
+}
+
+export interface WriteStreamOptions {
+  start?: number;
+  highWaterMark?: number;
+  encoding?: BufferEncoding;
+  /** Close (and so COMMIT) the FileHandle when the stream finishes (default true, as fs). */
+  autoClose?: boolean;
+  /** Bytes of WRITEs kept in flight (default 8 × wsize). */
+  writeBehind?: number;
+  signal?: AbortSignal;
+}
+
+let nextFd = 1000;
+
+function toBuffer(data: string | ArrayBufferView, encoding?: BufferEncoding): Buffer {
+  if (typeof data === 'string') return Buffer.from(data, encoding ?? 'utf8');
+  if (Buffer.isBuffer(data)) return data;
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
+export class FileHandle {
+  /** A number unique among this process's NFS file handles (not an OS descriptor). */
+  readonly fd: number;
+  private pos = 0;
+  private closed = false;
+  private closing?: Promise<void>;
+  private readonly tracker: WriteTracker;
+  /** Size as last seen (for O_APPEND). */
+  private knownSize: number;
+
+  /** @internal — use client.open(). */
+  constructor(
+    private readonly host: FileHandleHost,
+    /** The NFS file handle. */
+    readonly handle: Buffer,
+    /** The path it was opened by (for error messages). */
+    readonly path: string,
+    private readonly flags: { read: boolean; write: boolean; append: boolean; stable: StableHow3Value },
+    attrs: Fattr3 | undefined,
+  ) {
+    this.fd = nextFd++;
+    this.knownSize = attrs ? Number(attrs.size) : 0;
+    this.tracker = new WriteTracker(host, handle, path, flags.stable);
+  }
+
+  private check(syscall: string): void {
+    if (this.closed) throw new NfsError('EBADF', { syscall });
+  }
+
+  /** Uncommitted (UNSTABLE, acknowledged) bytes this handle holds for a possible re-send. */
+  get uncommittedBytes(): number {
+    return this.tracker.uncommittedBytes;
+  }
+
+  // ------------------------------------------------------------------ read
+
+  read<T extends ArrayBufferView = Buffer>(buffer: T, offset?: number, length?: number, position?: number | bigint | null): Promise<ReadResult<T>>;
+  read<T extends ArrayBufferView = Buffer>(options?: { buffer?: T; offset?: number; length?: number; position?: number | bigint | null }): Promise<ReadResult<T>>;
+  read<T extends ArrayBufferView = Buffer>(buffer: T, options?: { offset?: number; length?: number; position?: number | bigint | null }): Promise<ReadResult<T>>;
+  async read<T extends ArrayBufferView = Buffer>(a?: unknown, b?: unknown, c?: unknown, d?: unknown): Promise<ReadResult<T>> {
+    this.check('read');
+    let buffer: ArrayBufferView;
+    let offset: number;
+    let length: number;
+    let position: number | bigint | null | undefined;
+    if (a !== undefined && ArrayBuffer.isView(a)) {
+      buffer = a;
+      if (b !== null && typeof b === 'object') {
+        const o = b as { offset?: number; length?: number; position?: number | bigint | null };
+        offset = o.offset ?? 0;
+        length = o.length ?? buffer.byteLength - offset;
+        position = o.position;
+      } else {
+        offset = (b as number | undefined) ?? 0;
+        length = (c as number | undefined) ?? buffer.byteLength - offset;
+        position = d as number | bigint | null | undefined;
+      }
+    } else {
+      const o = (a ?? {}) as { buffer?: ArrayBufferView; offset?: number; length?: number; position?: number | bigint | null };
+      buffer = o.buffer ?? Buffer.alloc(16384);
+      offset = o.offset ?? 0;
+      length = o.length ?? buffer.byteLength - offset;
+      position = o.position;
+    }
+    if (offset < 0 || length < 0 || offset + length > buffer.byteLength) {
+      throw Object.assign(new RangeError(`offset ${offset} + length ${length} is out of the buffer's bounds`), { code: 'ERR_OUT_OF_RANGE' });
+    }
+    const implicit = position === undefined || position === null || position === -1 || position === -1n;
+    const pos = implicit ? this.pos : Number(position);
+    if (implicit) this.pos += length;
+    const view = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    const n = length === 0 ? 0 : await readInto(this.host, this.handle, pos, length, view, offset, 'read', this.path);
+    if (implicit && this.pos === pos + length) this.pos = pos + n;
+    return { bytesRead: n, buffer: buffer as T };
+  }
+
+  /** Read from the current position to the end of the file (as FileHandle.readFile). */
+  async readFile(options?: { encoding?: BufferEncoding | null } | BufferEncoding | null): Promise<Buffer | string> {
+    this.check('read');
+    const encoding = typeof options === 'string' ? options : (options?.encoding ?? undefined);
+    const st = await this.stat();
+    const start = this.pos;
+    const chunks: Buffer[] = [];
+    let total = 0;
+    // read what GETATTR promised in one go, then go on until a short read (the file may have grown)
+    let want = Math.max(0, st.size - start);
+    let pos = start;
+    for (;;) {
+      const len = Math.max(want, this.host.rsize);
+      const buf = Buffer.allocUnsafe(len);
+      const n = await readInto(this.host, this.handle, pos, len, buf, 0, 'read', this.path);
+      chunks.push(n === len ? buf : buf.subarray(0, n));
+      total += n;
+      pos += n;
+      if (n < len) break;
+      want = 0;
+    }
+    this.pos = pos;
+    const out = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total);
+    return encoding ? out.toString(encoding) : out;
+  }
+
+  /**
+   * Pieces of the file with READs in flight ahead of the consumer (each
+   * piece: views of one READ reply). The zero-copy way to stream a file out.
+   */
+  pieces(options: { start?: number; end?: number; readAhead?: number } = {}): AsyncGenerator<ReadPiece> {
+    this.check('read');
+    const start = options.start ?? this.pos;
+    const end = options.end === undefined || options.end === Infinity ? Infinity : options.end;
+    return readAhead(this.host, this.handle, start, end, Math.max(1, options.readAhead ?? 8), 'read', this.path);
+  }
+
+  createReadStream(options: ReadStreamOptions = {}): Readable {
+    this.check('read');
+    const end = options.end === undefined || options.end === Infinity ? Infinity : options.end + 1;
+    const autoClose = options.autoClose ?? true;
+    const pieces = this.pieces({ start: options.start ?? this.pos, end, readAhead: options.readAhead });
+    const handle = this;
+    async function* gen(): AsyncGenerator<Buffer> {
+      try {
+        for await (const p of pieces) for (const c of p.chunks) yield c;
+      } finally {
+        await pieces.return(undefined);
+        if (autoClose) await handle.close().catch(() => undefined);
+      }
+    }
+    const stream = Readable.from(gen(), { objectMode: false, highWaterMark: options.highWaterMark ?? this.host.rsize, signal: options.signal });
+    if (options.encoding) stream.setEncoding(options.encoding);
+    return stream;
+  }
+
+  // ------------------------------------------------------------------ write
+
+  write<T extends ArrayBufferView>(buffer: T, offset?: number, length?: number, position?: number | bigint | null): Promise<WriteResult<T>>;
+  write<T extends ArrayBufferView>(buffer: T, options?: { offset?: number; length?: number; position?: number | bigint | null }): Promise<WriteResult<T>>;
+  write(data: string, position?: number | bigint | null, encoding?: BufferEncoding): Promise<WriteResult<string>>;
+  async write(a: unknown, b?: unknown, c?: unknown, d?: unknown): Promise<WriteResult<unknown>> {
+    this.check('write');
+    if (!this.flags.write) throw new NfsError('EBADF', { syscall: 'write' });
+    let data: Buffer;
+    let position: number | bigint | null | undefined;
+    if (typeof a === 'string') {
+      data = Buffer.from(a, (c as BufferEncoding | undefined) ?? 'utf8');
+      position = b as number | bigint | null | undefined;
+    } else if (ArrayBuffer.isView(a)) {
+      const whole = toBuffer(a);
+      let offset: number;
+      let length: number;
+      if (b !== null && typeof b === 'object') {
+        const o = b as { offset?: number; length?: number; position?: number | bigint | null };
+        offset = o.offset ?? 0;
+        length = o.length ?? whole.length - offset;
+        position = o.position;
+      } else {
+        offset = (b as number | undefined) ?? 0;
+        length = (c as number | undefined) ?? whole.length - offset;
+        position = d as number | bigint | null | undefined;
+      }
+      if (offset < 0 || length < 0 || offset + length > whole.length) {
+        throw Object.assign(new RangeError(`offset ${offset} + length ${length} is out of the buffer's bounds`), { code: 'ERR_OUT_OF_RANGE' });
+      }
+      data = whole.subarray(offset, offset + length);
+    } else {
+      throw Object.assign(new TypeError('The "buffer" argument must be a string, Buffer, TypedArray or DataView'), { code: 'ERR_INVALID_ARG_TYPE' });
+    }
+    const n = await this.writeData(data, position);
+    return { bytesWritten: n, buffer: a };
+  }
+
+  private async writeData(data: Buffer, position: number | bigint | null | undefined): Promise<number> {
+    const implicit = position === undefined || position === null || position === -1 || position === -1n;
+    let pos: number;
+    if (this.flags.append) {
+      // O_APPEND: at the end of the file as this handle knows it (NFSv3 has no atomic append).
+      pos = Math.max(this.knownSize, this.tracker.highWater);
+    } else if (implicit) pos = this.pos;
+    else pos = Number(position);
+    if (implicit || this.flags.append) this.pos = pos + data.length;
+    const n = await this.tracker.write(pos, data);
+    if (pos + n > this.knownSize) this.knownSize = pos + n;
+    return n;
+  }
+
+  async writev(buffers: ArrayBufferView[], position?: number | null): Promise<{ bytesWritten: number; buffers: ArrayBufferView[] }> {
+    this.check('write');
+    const data = Buffer.concat(buffers.map((b) => toBuffer(b)));
+    const r = await this.write(data, 0, data.length, position);
+    return { bytesWritten: r.bytesWritten, buffers };
+  }
+
+  async readv(buffers: ArrayBufferView[], position?: number | null): Promise<{ bytesRead: number; buffers: ArrayBufferView[] }> {
+    this.check('read');
+    let total = 0;
+    let pos = position ?? null;
+    for (const b of buffers) {
+      const r = await this.read(b, 0, b.byteLength, pos);
+      total += r.bytesRead;
+      if (pos !== null) pos += r.bytesRead;
+      if (r.bytesRead < b.byteLength) break;
+    }
+    return { bytesRead: total, buffers };
+  }
+
+  /** Write all of `data` at the current position (as FileHandle.writeFile). */
+  async writeFile(data: string | ArrayBufferView | Iterable<string | ArrayBufferView> | AsyncIterable<string | ArrayBufferView>, options?: { encoding?: BufferEncoding } | BufferEncoding): Promise<void> {
+    this.check('write');
+    if (!this.flags.write) throw new NfsError('EBADF', { syscall: 'write' });
+    const encoding = typeof options === 'string' ? options : options?.encoding;
+    if (typeof data === 'string' || ArrayBuffer.isView(data)) {
+      await this.writeData(toBuffer(data, encoding), null);
+      return;
+    }
+    // streamed: keep several wsize chunks in flight
+    const wsize = this.host.wsize;
+    const inflight = new Set<Promise<number>>();
+    let pending: Buffer[] = [];
+    let pendingLen = 0;
+    let failed: unknown;
+    const flush = async (all: boolean) => {
+      while (pendingLen >= wsize || (all && pendingLen > 0)) {
+        const joined = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingLen);
+        const take = Math.min(wsize, joined.length);
+        const chunk = joined.subarray(0, take);
+        pending = take < joined.length ? [joined.subarray(take)] : [];
+        pendingLen -= take;
+        const p = this.writeData(chunk, null);
+        inflight.add(p);
+        p.then(
+          () => inflight.delete(p),
+          (e) => {
+            inflight.delete(p);
+            failed ??= e;
+          },
+        );
+        if (inflight.size >= 8) await Promise.race(inflight).catch(() => undefined);
+        if (failed) throw failed;
+      }
+    };
+    for await (const piece of data as AsyncIterable<string | ArrayBufferView>) {
+      const b = toBuffer(piece, encoding);
+      if (b.length === 0) continue;
+      pending.push(b);
+      pendingLen += b.length;
+      await flush(false);
+    }
+    await flush(true);
+    await Promise.allSettled([...inflight]);
+    if (failed) throw failed;
+  }
+
+  async appendFile(data: string | ArrayBufferView, options?: { encoding?: BufferEncoding } | BufferEncoding): Promise<void> {
+    return this.writeFile(data, options);
+  }
+
+  createWriteStream(options: WriteStreamOptions = {}): Writable {
+    this.check('write');
+    if (!this.flags.write) throw new NfsError('EBADF', { syscall: 'write' });
+    const wsize = this.host.wsize;
+    let pos = options.start ?? this.pos;
+    const limit = Math.max(wsize, options.writeBehind ?? 8 * wsize);
+    const autoClose = options.autoClose ?? true;
+    let pending: Buffer[] = [];
+    let pendingLen = 0;
+    let inflightBytes = 0;
+    const inflight = new Set<Promise<unknown>>();
+    let failed: Error | undefined;
+    const handle = this;
+    const send = (chunk: Buffer) => {
+      const at = this.flags.append ? null : pos;
+      pos += chunk.length;
+      inflightBytes += chunk.length;
+      const p = handle.writeData(chunk, at);
+      inflight.add(p);
+      p.then(
+        () => {
+          inflight.delete(p);
+          inflightBytes -= chunk.length;
+        },
+        (e: Error) => {
+          inflight.delete(p);
+          inflightBytes -= chunk.length;
+          failed ??= e;
+        },
+      );
+    };
+    const pump = async (all: boolean) => {
+      while (pendingLen >= wsize || (all && pendingLen > 0)) {
+        const joined = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingLen);
+        const take = Math.min(wsize, joined.length);
+        send(joined.subarray(0, take));
+        pending = take < joined.length ? [joined.subarray(take)] : [];
+        pendingLen -= take;
+      }
+      while (inflightBytes >= limit && !failed) await Promise.race(inflight).catch(() => undefined);
+      if (failed) throw failed;
+    };
+    const stream = new Writable({
+      highWaterMark: options.highWaterMark ?? wsize,
+      decodeStrings: true,
+      defaultEncoding: options.encoding ?? 'utf8',
+      signal: options.signal,
+      write(chunk: Buffer, _enc, cb) {
+        // data must be copied: the writer may reuse its buffer once we call back
+        pending.push(Buffer.from(chunk));
+        pendingLen += chunk.length;
+        pump(false).then(() => cb(), cb);
+      },
+      writev(chunks, cb) {
+        for (const { chunk } of chunks) {
+          const b = Buffer.from(chunk as Buffer);
+          pending.push(b);
+          pendingLen += b.length;
+        }
+        pump(false).then(() => cb(), cb);
+      },
+      final(cb) {
+        (async () => {
+          await pump(true);
+          await Promise.allSettled([...inflight]);
+          if (failed) throw failed;
+          if (autoClose) await handle.close();
+        })().then(() => cb(), cb);
+      },
+      destroy(err, cb) {
+        (async () => {
+          await Promise.allSettled([...inflight]);
+          if (autoClose) await handle.close().catch(() => undefined);
+        })().then(() => cb(err), () => cb(err));
+      },
+    });
+    return stream;
+  }
+
+  // ------------------------------------------------------------------ metadata
+
+  async stat(): Promise<Stats> {
+    this.check('fstat');
+    const res = await this.host.nfs.getattr(this.handle);
+    if (res.status !== 0) throw nfsError(res.status, 'fstat');
+    this.knownSize = Number(res.attrs.size);
+    return new Stats(res.attrs);
+  }
+
+  async truncate(len = 0): Promise<void> {
+    this.check('ftruncate');
+    // Uncommitted bytes beyond the new size must not come back later: commit first (as Linux flushes before truncate).
+    await this.tracker.sync();
+    const res = await this.host.nfs.setattr(this.handle, { size: BigInt(Math.max(0, len)) });
+    if (res.status !== 0) throw nfsError(res.status, 'ftruncate');
+    this.tracker.truncated(len);
+    this.knownSize = len;
+  }
+
+  async chmod(mode: number | string): Promise<void> {
+    this.check('fchmod');
+    const m = typeof mode === 'string' ? parseInt(mode, 8) : mode;
+    const res = await this.host.nfs.setattr(this.handle, { mode: m & 0o7777 });
+    if (res.status !== 0) throw nfsError(res.status, 'fchmod');
+  }
+
+  async chown(uid: number, gid: number): Promise<void> {
+    this.check('fchown');
+    const a: { uid?: number; gid?: number } = {};
+    if (uid !== -1) a.uid = uid;
+    if (gid !== -1) a.gid = gid;
+    const res = await this.host.nfs.setattr(this.handle, a);
+    if (res.status !== 0) throw nfsError(res.status, 'fchown');
+  }
+
+  async utimes(atime: TimeLike, mtime: TimeLike): Promise<void> {
+    this.check('futime');
+    const res = await this.host.nfs.setattr(this.handle, toSattrTimes(atime, mtime));
+    if (res.status !== 0) throw nfsError(res.status, 'futime');
+  }
+
+  /** COMMIT everything written through this handle; re-sends data the server lost (verifier change). */
+  async sync(): Promise<void> {
+    this.check('fsync');
+    await this.tracker.sync();
+  }
+
+  async datasync(): Promise<void> {
+    this.check('fdatasync');
+    await this.tracker.sync();
+  }
+
+  /** Commit (if anything was written) and release the handle. A commit failure is reported here, as close(2) reports NFS write errors. */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closing = (async () => {
+      try {
+        await this.tracker.drain();
+        await this.tracker.sync();
+      } finally {
+        this.closed = true;
+        this.host.handleClosed(this);
+      }
+    })();
+    return this.closing;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}

@@ -1,0 +1,294 @@
+/**
+ * The data path shared by FileHandle, readFile/writeFile and the CLI's cp:
+ * reads split by rsize and issued in parallel, writes split by wsize and
+ * issued in parallel as UNSTABLE, with the uncommitted data kept (as views
+ * of the WRITE messages, no extra copy) until a COMMIT returns a matching
+ * verifier — and re-sent when it does not.
+ */
+import { StableHow3, type StableHow3Value } from '../nfs3/constants.js';
+import { nfsError, NfsError } from './errors.js';
+import type { Nfs3Raw } from './raw.js';
+import { UncommittedSet, type Range } from './uncommitted.js';
+
+export interface ClientCounters {
+  /** COMMIT calls sent. */
+  commits: number;
+  /** COMMITs (or WRITE replies) whose verifier showed the server had lost uncommitted data. */
+  verifierMismatches: number;
+  /** Bytes sent again because of a verifier change. */
+  resentBytes: number;
+  bytesRead: number;
+  bytesWritten: number;
+}
+
+export interface IoCore {
+  nfs: Nfs3Raw;
+  rsize: number;
+  wsize: number;
+  maxUncommitted: number;
+  counters: ClientCounters;
+}
+
+/**
+ * One READ's worth of data, as views of the reply buffer(s). Call
+ * `release()` once the bytes are written out or copied: the buffers are
+ * then reused for later replies. (Not calling it is safe, just slower.)
+ */
+export interface ReadPiece {
+  chunks: Buffer[];
+  length: number;
+  eof: boolean;
+  release(): void;
+}
+
+/** READ [pos, pos+len) (len ≤ rsize) until done, EOF or a short reply; re-asks on short non-EOF replies. */
+export async function readPiece(core: IoCore, fh: Buffer, pos: number, len: number, syscall: string, path?: string): Promise<ReadPiece> {
+  const chunks: Buffer[] = [];
+  const releases: Array<() => void> = [];
+  const release = () => {
+    for (const r of releases.splice(0)) r();
+  };
+  let got = 0;
+  let eof = false;
+  try {
+    while (got < len) {
+      const res = await core.nfs.readChunks(fh, pos + got, len - got);
+      if (res.status !== 0) throw nfsError(res.status, syscall, path);
+      releases.push(res.release);
+      const n = Math.min(res.data.length, len - got);
+      if (n > 0) chunks.push(n === res.data.length ? res.data : res.data.subarray(0, n));
+      got += n;
+      if (res.eof || n === 0) {
+        eof = true;
+        break;
+      }
+    }
+  } catch (err) {
+    release();
+    throw err;
+  }
+  core.counters.bytesRead += got;
+  return { chunks, length: got, eof, release };
+}
+
+/** Copy a piece's chunks into `into` at `at`. */
+export function copyPiece(p: ReadPiece, into: Uint8Array, at: number): void {
+  for (const c of p.chunks) {
+    into.set(c, at);
+    at += c.length;
+  }
+}
+
+/**
+ * Read [pos, pos+len) into `into` at `at`, in rsize pieces all in flight at
+ * once (the transport bounds how many are on the wire). Returns the bytes
+ * read contiguously from `pos` (short at EOF).
+ */
+export async function readInto(core: IoCore, fh: Buffer, pos: number, len: number, into: Uint8Array, at: number, syscall: string, path?: string): Promise<number> {
+  const n = Math.ceil(len / core.rsize);
+  const lens = new Array<number>(n);
+  await Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const off = i * core.rsize;
+      const want = Math.min(core.rsize, len - off);
+      const p = await readPiece(core, fh, pos + off, want, syscall, path);
+      copyPiece(p, into, at + off);
+      p.release();
+      lens[i] = p.length;
+    }),
+  );
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    total += lens[i];
+    if (lens[i] < Math.min(core.rsize, len - i * core.rsize)) break;
+  }
+  return total;
+}
+
+/**
+ * Sequential pieces of [start, end) with `ahead` READs in flight ahead of
+ * the consumer; stops after the first short piece (EOF).
+ */
+export async function* readAhead(core: IoCore, fh: Buffer, start: number, end: number, ahead: number, syscall: string, path?: string): AsyncGenerator<ReadPiece> {
+  const queue: Array<Promise<ReadPiece & { want: number }>> = [];
+  let next = start;
+  const issue = () => {
+    while (queue.length < ahead && next < end) {
+      const at = next;
+      const want = Math.min(core.rsize, end - at);
+      next += want;
+      const p = readPiece(core, fh, at, want, syscall, path).then((r) => ({ ...r, want }));
+      p.catch(() => undefined); // awaited below; an abandoned generator must not leave an unhandled rejection
+      queue.push(p);
+    }
+  };
+  issue();
+  while (queue.length > 0) {
+    const r = await queue.shift()!;
+    yield r;
+    if (r.length < r.want) return;
+    issue();
+  }
+}
+
+/**
+ * Everything a file handle knows about its unstable writes. COMMIT runs in
+ * the background once half of `maxUncommitted` is held, and writers wait
+ * only when all of it is; a re-send after a verifier change holds new writes
+ * back so older bytes can never land over newer ones.
+ */
+export class WriteTracker {
+  private readonly set = new UncommittedSet();
+  private seq = 0;
+  private readonly inflight = new Set<Promise<unknown>>();
+  private commitChain: Promise<void> = Promise.resolve();
+  private committing = false;
+  private gate?: Promise<void>;
+  private deferred?: Error;
+  /** The highest offset written by this handle (for O_APPEND and size tracking). */
+  highWater = 0;
+
+  constructor(
+    private readonly core: IoCore,
+    private readonly fh: Buffer,
+    private readonly path: string | undefined,
+    private readonly stableHow: StableHow3Value = StableHow3.UNSTABLE,
+  ) {}
+
+  get uncommittedBytes(): number {
+    return this.set.bytes;
+  }
+
+  get uncommittedRanges(): readonly Range[] {
+    return this.set.all();
+  }
+
+  /** Write `data` at `pos` (split by wsize, in parallel). Resolves when every WRITE is acknowledged. */
+  async write(pos: number, data: Uint8Array): Promise<number> {
+    if (this.gate) await this.gate;
+    const max = this.core.maxUncommitted;
+    if (this.set.bytes >= max / 2 && !this.committing) this.backgroundCommit();
+    while (this.set.bytes >= max) {
+      await this.commitRound();
+      if (this.deferred) throw this.takeDeferred();
+    }
+    const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const ws = this.core.wsize;
+    const jobs: Promise<void>[] = [];
+    for (let off = 0; off < buf.length; off += ws) {
+      jobs.push(this.track(this.writeChunk(pos + off, buf.subarray(off, Math.min(off + ws, buf.length)), undefined)));
+    }
+    await Promise.all(jobs);
+    if (pos + buf.length > this.highWater) this.highWater = pos + buf.length;
+    return buf.length;
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.inflight.add(p);
+    const done = () => this.inflight.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  /** One WRITE (and its continuations on a short count). `born` is set when re-sending. */
+  private async writeChunk(pos: number, chunk: Buffer, born: number | undefined): Promise<void> {
+    let off = 0;
+    while (off < chunk.length) {
+      const piece = off === 0 ? chunk : chunk.subarray(off);
+      const { res, sent } = await this.core.nfs.writeKeep(this.fh, pos + off, piece, this.stableHow);
+      if (res.status !== 0) throw nfsError(res.status, 'write', this.path);
+      const n = Math.min(res.count, piece.length);
+      if (n === 0) throw new NfsError('EIO', { syscall: 'write', path: this.path, description: 'the server wrote 0 bytes' });
+      const seq = ++this.seq;
+      const start = pos + off;
+      if (res.committed === StableHow3.UNSTABLE) {
+        this.set.add({ start, end: start + n, data: sent.subarray(0, n), verf: Buffer.from(res.verf), seq, born: born ?? seq });
+      } else {
+        this.set.stable(start, start + n);
+      }
+      this.core.counters.bytesWritten += n;
+      off += n;
+    }
+  }
+
+  private backgroundCommit(): void {
+    this.commitRound().catch((err: Error) => {
+      this.deferred ??= err;
+    });
+  }
+
+  private takeDeferred(): Error {
+    const e = this.deferred!;
+    this.deferred = undefined;
+    return e;
+  }
+
+  /** One COMMIT of everything acknowledged so far; serialized. */
+  private commitRound(): Promise<void> {
+    const run = async () => {
+      this.committing = true;
+      try {
+        await this.commitOnce();
+      } finally {
+        this.committing = false;
+      }
+    };
+    const p = this.commitChain.then(run, run);
+    this.commitChain = p.catch(() => undefined);
+    return p;
+  }
+
+  private async commitOnce(): Promise<void> {
+    if (this.set.size === 0) return;
+    const maxSeq = this.seq;
+    this.core.counters.commits++;
+    const res = await this.core.nfs.commit(this.fh, 0, 0);
+    if (res.status !== 0) throw nfsError(res.status, 'fsync', this.path);
+    const stale = this.set.settle(maxSeq, res.verf);
+    if (stale.length === 0) return;
+    // The server restarted (or failed a write) since these bytes were acknowledged: send them again.
+    this.core.counters.verifierMismatches++;
+    let open!: () => void;
+    this.gate = new Promise<void>((r) => (open = r));
+    try {
+      await Promise.allSettled([...this.inflight]);
+      const jobs: Promise<void>[] = [];
+      for (const r of this.set.all().slice()) {
+        if (r.verf.equals(res.verf)) continue;
+        if (r.seq > maxSeq) continue; // acknowledged after this COMMIT was sent: judged by the next one
+        this.core.counters.resentBytes += r.end - r.start;
+        jobs.push(this.track(this.writeChunk(r.start, r.data, r.born)));
+      }
+      await Promise.all(jobs);
+    } finally {
+      this.gate = undefined;
+      open();
+    }
+  }
+
+  /**
+   * fsync: wait for the writes in flight, then COMMIT until every byte
+   * acknowledged so far is committed under a matching verifier.
+   */
+  async sync(): Promise<void> {
+    await Promise.allSettled([...this.inflight]);
+    if (this.deferred) throw this.takeDeferred();
+    const born = this.seq;
+    for (let round = 0; this.set.hasBornBy(born); round++) {
+      if (round >= 50) throw new NfsError('EIO', { syscall: 'fsync', path: this.path, description: 'the server kept changing its write verifier' });
+      await this.commitRound();
+    }
+    if (this.deferred) throw this.takeDeferred();
+  }
+
+  /** The file was truncated to `size`: uncommitted bytes past it must never be re-sent. */
+  truncated(size: number): void {
+    this.set.truncate(size);
+    if (this.highWater > size) this.highWater = size;
+  }
+
+  /** Wait for every write in flight (errors are the writers'). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.inflight]);
+  }
+}
