@@ -21,6 +21,7 @@ interface Ahead {
   buf: Buffer;
   promise: Promise<ReadResult | undefined>;
   born: number;
+  settled: boolean;
   /** Dropped (invalidated or evicted): give the buffer back once the read settles. */
   dead: boolean;
 }
@@ -50,7 +51,8 @@ export class ReadAheadBackend implements Backend {
   private readonly pool: BufferPool;
   /** Read-aheads still running, so close() waits for them before closing the backend. */
   private readonly inflight = new Set<Promise<unknown>>();
-  readonly stats = { hits: 0, misses: 0, started: 0, dropped: 0 };
+  /** hits: served from read-ahead; waited: of those, how many found the read still running. */
+  readonly stats = { hits: 0, waited: 0, misses: 0, started: 0, dropped: 0 };
 
   constructor(
     private readonly inner: Backend,
@@ -94,6 +96,7 @@ export class ReadAheadBackend implements Backend {
     let r: ReadResult | undefined;
     if (a && !a.dead && a.offset === offset && into.length <= a.length && Date.now() - a.born <= maxAge) {
       this.ahead.delete(k);
+      if (!a.settled) this.stats.waited++;
       const got = await a.promise;
       if (got && !a.dead) {
         const n = Math.min(got.bytesRead, into.length);
@@ -127,7 +130,9 @@ export class ReadAheadBackend implements Backend {
     const promise = this.inner.read(node, offset, buf.subarray(0, length)).catch(() => undefined);
     this.inflight.add(promise);
     void promise.then(() => this.inflight.delete(promise));
-    this.ahead.set(k, { offset, length, buf, promise, born: Date.now(), dead: false });
+    const entry: Ahead = { offset, length, buf, promise, born: Date.now(), settled: false, dead: false };
+    void promise.then(() => (entry.settled = true));
+    this.ahead.set(k, entry);
     this.stats.started++;
   }
 
