@@ -8,10 +8,10 @@
  * Environment: BENCH_RUNS (3), BENCH_SIZE_MB (1024), BENCH_NFILES (10000).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { median, sha256, timed } from './common.js';
 import { startServer, freePort, SHARED, REPO } from '../tests/helpers/server-process.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -19,27 +19,8 @@ const SIZE_MB = Number(process.env.BENCH_SIZE_MB ?? 1024);
 const NFILES = Number(process.env.BENCH_NFILES ?? 10000);
 const BYTES = SIZE_MB * 1024 * 1024;
 
-function sha256(file: string): string {
-  const h = createHash('sha256');
-  const fd = fs.openSync(file, 'r');
-  const buf = Buffer.allocUnsafe(4 << 20);
-  for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
-  fs.closeSync(fd);
-  return h.digest('hex');
-}
 
-function timed(cmd: string, args: string[]): number {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
-  return s;
-}
 
-const median = (xs: number[]) => {
-  const a = [...xs].sort((x, y) => x - y);
-  return a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
-};
 
 interface Target {
   name: string;

@@ -4,7 +4,7 @@
  * on stderr when it is a terminal. With -r, directories are copied
  * recursively and symlinks inside them are copied as symlinks (cp -R's -P).
  */
-import { ClientPool, baseName, child, complain, copyData, failedSide, locate, lstat, mkdir, progressBar, readdirNames, readlink, stat, statOrNull, symlink, unlink, why, type Loc, type StatLike } from './nfs-common.js';
+import { ClientPool, destinationOf, baseName, child, complain, copyData, failedSide, locate, lstat, mkdir, progressBar, readdirNames, readlink, stat, symlink, unlink, why, type Loc, type StatLike } from './nfs-common.js';
 
 export interface CpOptions {
   recursive?: boolean;
@@ -16,32 +16,15 @@ export interface CpOptions {
 const BAR_MIN = 4 * 1024 * 1024;
 
 export async function cp(args: string[], o: CpOptions): Promise<number> {
-  if (args.length === 0) {
-    complain('missing file operand');
-    return 1;
-  }
-  if (args.length === 1) {
-    complain(`missing destination file operand after '${args[0]}'`);
+  if (args.length < 2) {
+    complain(args.length === 0 ? 'missing file operand' : `missing destination file operand after '${args[0]}'`);
     return 1;
   }
   const pool = new ClientPool();
   try {
-    const srcs = args.slice(0, -1);
-    const destArg = args[args.length - 1];
-    let dest: Loc;
-    let destSt: StatLike | null;
-    try {
-      dest = await locate(pool, destArg);
-      destSt = await statOrNull(dest);
-    } catch (e) {
-      complain(`cannot stat '${destArg}': ${why(e)}`);
-      return 1;
-    }
-    const intoDir = destSt?.isDirectory() ?? false;
-    if (srcs.length > 1 && !intoDir) {
-      complain(destSt ? `target '${destArg}' is not a directory` : `target '${destArg}': No such file or directory`);
-      return 1;
-    }
+    const ops = await destinationOf(pool, args);
+    if (typeof ops === 'number') return ops;
+    const { srcs, dest, intoDir } = ops;
     let code = 0;
     for (const s of srcs) {
       let src: Loc;

@@ -5,7 +5,7 @@
  * filesystems.
  */
 import { cp } from './cp.js';
-import { ClientPool, baseName, child, complain, locate, lstat, rename, rmTree, sameExport, statOrNull, unlink, why, type Loc, type StatLike } from './nfs-common.js';
+import { ClientPool, destinationOf, baseName, child, complain, locate, lstat, rename, rmTree, sameExport, statOrNull, unlink, why, type Loc, type StatLike } from './nfs-common.js';
 
 export interface MvOptions {
   verbose?: boolean;
@@ -13,32 +13,15 @@ export interface MvOptions {
 }
 
 export async function mv(args: string[], o: MvOptions): Promise<number> {
-  if (args.length === 0) {
-    complain('missing file operand');
-    return 1;
-  }
-  if (args.length === 1) {
-    complain(`missing destination file operand after '${args[0]}'`);
+  if (args.length < 2) {
+    complain(args.length === 0 ? 'missing file operand' : `missing destination file operand after '${args[0]}'`);
     return 1;
   }
   const pool = new ClientPool();
   try {
-    const srcs = args.slice(0, -1);
-    const destArg = args[args.length - 1];
-    let dest: Loc;
-    let destSt: StatLike | null;
-    try {
-      dest = await locate(pool, destArg);
-      destSt = await statOrNull(dest);
-    } catch (e) {
-      complain(`cannot stat '${destArg}': ${why(e)}`);
-      return 1;
-    }
-    const intoDir = destSt?.isDirectory() ?? false;
-    if (srcs.length > 1 && !intoDir) {
-      complain(destSt ? `target '${destArg}' is not a directory` : `target '${destArg}': No such file or directory`);
-      return 1;
-    }
+    const ops = await destinationOf(pool, args);
+    if (typeof ops === 'number') return ops;
+    const { srcs, dest, intoDir } = ops;
     let code = 0;
     for (const s of srcs) {
       let src: Loc;

@@ -349,3 +349,31 @@ export async function progressBar(total: number, label: string): Promise<(Progre
     },
   };
 }
+
+/**
+ * cp/mv operands: every argument but the last is a source, the last the
+ * destination; several sources need a directory there. Returns the exit
+ * code after complaining like coreutils when the destination will not do.
+ */
+export async function destinationOf(
+  pool: ClientPool,
+  args: string[],
+): Promise<{ srcs: string[]; destArg: string; dest: Loc; intoDir: boolean } | number> {
+  const srcs = args.slice(0, -1);
+  const destArg = args[args.length - 1];
+  let dest: Loc;
+  let destSt: StatLike | null;
+  try {
+    dest = await locate(pool, destArg);
+    destSt = await statOrNull(dest);
+  } catch (e) {
+    complain(`cannot stat '${destArg}': ${why(e)}`);
+    return 1;
+  }
+  const intoDir = destSt?.isDirectory() ?? false;
+  if (srcs.length > 1 && !intoDir) {
+    complain(destSt ? `target '${destArg}' is not a directory` : `target '${destArg}': No such file or directory`);
+    return 1;
+  }
+  return { srcs, destArg, dest, intoDir };
+}
