@@ -10,6 +10,15 @@ function port(v: string): number {
   return n;
 }
 
+/** rtmax/wtmax: a multiple of 4 KiB between 4 KiB and 4 MiB (the record cap follows wtmax). */
+function transferSize(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 4096 || n > 4 * 1024 * 1024 || n % 4096 !== 0) {
+    throw new InvalidArgumentError('a multiple of 4096 between 4096 and 4194304');
+  }
+  return n;
+}
+
 /** Entry point of the `nfs-localio` command. Resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
@@ -28,6 +37,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--host <addr>', 'address to bind', '127.0.0.1')
     .option('--portmap', 'also answer the portmapper on port 111')
     .option('--state-dir <dir>', 'where the file-handle key and state live')
+    .option('--rtmax <bytes>', 'largest READ served, advertised in FSINFO (4096..4194304)', transferSize, 1024 * 1024)
+    .option('--wtmax <bytes>', 'largest WRITE accepted, advertised in FSINFO (4096..4194304)', transferSize, 1024 * 1024)
     .action(async (dir: string | undefined, o) => {
       const { serve } = await import('./serve.js');
       code = await serve(dir, o);

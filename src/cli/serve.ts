@@ -9,6 +9,8 @@ export interface ServeOptions {
   host: string;
   portmap?: boolean;
   stateDir?: string;
+  rtmax: number;
+  wtmax: number;
 }
 
 function urlHost(h: string): string {
@@ -38,6 +40,8 @@ export async function serve(dir: string | undefined, o: ServeOptions): Promise<n
     host: o.host,
     portmap: o.portmap,
     stateDir: o.stateDir,
+    rtmax: o.rtmax,
+    wtmax: o.wtmax,
   });
   const id = server.identity;
   log.info('server.started', {
