@@ -99,7 +99,7 @@ export type ReadlinkRes = Ok<{ attrs: PostOpAttr; data: string }> | Fail<{ attrs
 
 export interface ReadArgs { file: Buffer; offset: bigint; count: number }
 export type ReadRes =
-  | Ok<{ attrs: PostOpAttr; count: number; eof: boolean; data: Buffer; /** pooled buffer behind `data`, recycled after the reply is sent */ pooled?: Buffer }>
+  | Ok<{ attrs: PostOpAttr; count: number; eof: boolean; data: Buffer; /** gives the buffer behind `data` back once the reply is sent */ release?: () => void }>
   | Fail<{ attrs: PostOpAttr }>;
 
 export interface WriteArgs {

@@ -154,7 +154,7 @@ export class NfsServer {
     if (!b) {
       const backendState = path.join(this.opts.stateDir ?? defaultStateDir(), 'posix');
       fs.mkdirSync(backendState, { recursive: true, mode: 0o700 });
-      b = new ReadAheadBackend(new PosixBackend(entry.path, { stateDir: backendState }));
+      b = new ReadAheadBackend(new PosixBackend(entry.path, { stateDir: backendState }), { maxBytes: this.opts.rtmax ?? 1024 * 1024 });
     }
     try {
       const exp = await this.exports.add(entry, b);

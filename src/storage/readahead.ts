@@ -5,6 +5,7 @@ import type {
   DirPage,
   DirPlusPage,
   FsStats,
+  LentRead,
   LocalFd,
   Node,
   Owner,
@@ -61,7 +62,8 @@ export class ReadAheadBackend implements Backend {
     this.kind = inner.kind;
     this.persistentKeys = inner.persistentKeys;
     this.localFd = inner.localFd;
-    this.pool = new BufferPool(opts.maxBytes ?? 1024 * 1024, opts.maxFiles ?? 16);
+    // Read-aheads plus the buffers lent to replies in flight (READs per connection are bounded).
+    this.pool = new BufferPool(opts.maxBytes ?? 1024 * 1024, 2 * (opts.maxFiles ?? 16) + 32);
     if (inner.readdirPlus) this.readdirPlus = (d, c, l) => inner.readdirPlus!(d, c, l);
     if (inner.openFd) this.openFd = (n, m) => inner.openFd!(n, m);
   }
@@ -89,38 +91,94 @@ export class ReadAheadBackend implements Backend {
     this.lastEnd.delete(k);
   }
 
-  async read(node: Node, offset: bigint, into: Buffer): Promise<ReadResult> {
-    const k = node.key.toString('latin1');
-    const maxAge = this.opts.maxAgeMs ?? 1000;
+  /**
+   * The read-ahead for exactly [offset, offset + count), if one is there and
+   * fresh: its buffer (now the caller's) and what the read found.
+   */
+  private async take(k: string, offset: bigint, count: number): Promise<{ buf: Buffer; r: ReadResult } | undefined> {
     const a = this.ahead.get(k);
-    let r: ReadResult | undefined;
-    if (a && !a.dead && a.offset === offset && into.length <= a.length && Date.now() - a.born <= maxAge) {
-      this.ahead.delete(k);
-      if (!a.settled) this.stats.waited++;
-      const got = await a.promise;
-      if (got && !a.dead) {
-        const n = Math.min(got.bytesRead, into.length);
-        a.buf.copy(into, 0, 0, n);
-        // The read-ahead saw whether data follows its own range; for a shorter request, data follows if it read more.
-        r = { bytesRead: n, eof: got.bytesRead > into.length ? false : got.eof };
-        this.stats.hits++;
-      }
-      a.dead = true;
-      void a.promise.then(() => this.pool.release(a.buf));
-    } else if (a) this.drop(k);
-    if (!r) {
-      this.stats.misses++;
-      r = await this.inner.read(node, offset, into);
+    if (!a) return undefined;
+    if (a.dead || a.offset !== offset || count > a.length || Date.now() - a.born > (this.opts.maxAgeMs ?? 1000)) {
+      this.drop(k);
+      return undefined;
     }
+    this.ahead.delete(k);
+    a.dead = true;
+    if (!a.settled) this.stats.waited++;
+    const got = await a.promise;
+    if (!got) {
+      this.pool.release(a.buf);
+      return undefined;
+    }
+    this.stats.hits++;
+    const n = Math.min(got.bytesRead, count);
+    // The read-ahead saw whether data follows its own range; for a shorter request, data follows if it read more.
+    return { buf: a.buf, r: { bytesRead: n, eof: got.bytesRead > count ? false : got.eof } };
+  }
+
+  /** Remember where this read ended; a read continuing the previous one starts the next read-ahead. */
+  private follow(k: string, node: Node, offset: bigint, count: number, r: ReadResult): void {
     const end = offset + BigInt(r.bytesRead);
     const sequential = this.lastEnd.get(k) === offset;
     this.lastEnd.delete(k); // re-inserted below: the Map keeps recency order for eviction
     this.lastEnd.set(k, end);
     if (this.lastEnd.size > 4 * (this.opts.maxFiles ?? 16)) this.lastEnd.delete(this.lastEnd.keys().next().value!);
-    if (sequential && !r.eof && into.length >= (this.opts.minBytes ?? 64 * 1024) && into.length <= this.pool.size) {
-      this.start(k, node, end, into.length);
+    if (sequential && !r.eof && count >= (this.opts.minBytes ?? 64 * 1024) && count <= this.pool.size) {
+      this.start(k, node, end, count);
     }
+  }
+
+  async read(node: Node, offset: bigint, into: Buffer): Promise<ReadResult> {
+    const k = node.key.toString('latin1');
+    const t = await this.take(k, offset, into.length);
+    let r: ReadResult;
+    if (t) {
+      t.buf.copy(into, 0, 0, t.r.bytesRead);
+      this.pool.release(t.buf);
+      r = t.r;
+    } else {
+      this.stats.misses++;
+      r = await this.inner.read(node, offset, into);
+    }
+    this.follow(k, node, offset, into.length, r);
     return r;
+  }
+
+  /**
+   * Zero-copy read: the data stays in the read-ahead's (or a pooled) buffer,
+   * lent to the caller until `release()`. Saves the 1 MiB copy per READ —
+   * measured 160–280 µs here, the copy reading memory another core wrote.
+   */
+  async readLent(node: Node, offset: bigint, count: number): Promise<LentRead> {
+    const k = node.key.toString('latin1');
+    const t = await this.take(k, offset, count);
+    let buf: Buffer;
+    let r: ReadResult;
+    const pooled = count <= this.pool.size;
+    if (t) {
+      buf = t.buf;
+      r = t.r;
+    } else {
+      this.stats.misses++;
+      buf = pooled ? this.pool.acquire() : Buffer.allocUnsafe(count);
+      try {
+        r = await this.inner.read(node, offset, buf.subarray(0, count));
+      } catch (err) {
+        if (pooled) this.pool.release(buf);
+        throw err;
+      }
+    }
+    this.follow(k, node, offset, count, r);
+    let released = false;
+    return {
+      data: buf.subarray(0, r.bytesRead),
+      eof: r.eof,
+      release: () => {
+        if (released || !pooled) return;
+        released = true;
+        this.pool.release(buf);
+      },
+    };
   }
 
   private start(k: string, node: Node, offset: bigint, length: number): void {

@@ -82,6 +82,13 @@ export interface ReadResult {
   eof: boolean;
 }
 
+/** Data a backend lends the caller (zero copy) until `release()` is called, exactly once. */
+export interface LentRead {
+  data: Buffer;
+  eof: boolean;
+  release(): void;
+}
+
 export interface DirEntry {
   name: string;
   fileid: bigint;
@@ -157,6 +164,12 @@ export interface Backend {
   readlink(node: Node): Promise<string>;
   /** Read into `into` (its length is the count) from `offset`. */
   read(node: Node, offset: bigint, into: Buffer): Promise<ReadResult>;
+  /**
+   * Optional zero-copy read of up to `count` bytes into a buffer the backend
+   * owns and lends until `release()` (e.g. the read-ahead's). Callers fall
+   * back to `read` without it.
+   */
+  readLent?(node: Node, offset: bigint, count: number): Promise<LentRead>;
   write(node: Node, offset: bigint, data: Buffer, stable: StableHow): Promise<WriteResult>;
   /** Make data durable (fsync). Throws (e.g. EIO) if it could not. count 0 = to end of file. */
   commit(node: Node, offset: bigint, count: number): Promise<void>;

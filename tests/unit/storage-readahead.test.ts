@@ -68,3 +68,20 @@ test('a shorter read than the read-ahead gets exactly its bytes and eof=false', 
   assert.deepEqual(small, data.subarray(131072, 131172));
   await ra.close();
 });
+
+test('readLent lends the read-ahead buffer itself: same bytes and eof, buffers come back on release', async () => {
+  const { ra, f, data } = await setup(6 * 64 * 1024 + 5);
+  const out: Buffer[] = [];
+  let off = 0n;
+  for (;;) {
+    const lent = await ra.readLent(f, off, 64 * 1024);
+    out.push(Buffer.from(lent.data));
+    off += BigInt(lent.data.length);
+    lent.release();
+    lent.release(); // idempotent
+    if (lent.eof) break;
+  }
+  assert.deepEqual(Buffer.concat(out), data);
+  assert.ok(ra.stats.hits >= 4, `hits ${ra.stats.hits}`);
+  await ra.close();
+});

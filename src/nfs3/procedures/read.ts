@@ -35,18 +35,25 @@ export function readProcedure(env: Nfs3Env): ProcedureDef<ReadArgs, ReadRes> {
         const offset = args.offset > NFS3_OFFSET_MAX ? NFS3_OFFSET_MAX : args.offset;
         let count = Math.min(args.count, env.rtmax);
         if (offset + BigInt(count) > NFS3_OFFSET_MAX) count = Number(NFS3_OFFSET_MAX - offset);
+        const b = v.export.backend;
+        const attrs = toFattr3(v.attrs, v.export);
+        // Zero copy when the backend can lend its buffer (the read-ahead's).
+        if (b.readLent && count > 64 * 1024) {
+          const lent = await b.readLent(v.node, offset, count);
+          return { status: 0, attrs, count: lent.data.length, eof: lent.eof, data: lent.data, release: lent.release };
+        }
         // Small reads take a small buffer; large ones a pooled rtmax buffer.
         const pooled = count > 64 * 1024 ? pool.acquire() : undefined;
         const buf = pooled ? pooled.subarray(0, count) : Buffer.allocUnsafe(count);
         let r;
         try {
-          r = await v.export.backend.read(v.node, offset, buf);
+          r = await b.read(v.node, offset, buf);
         } catch (err) {
           if (pooled) pool.release(pooled);
           throw err;
         }
         const data = buf.subarray(0, r.bytesRead);
-        return { status: 0, attrs: toFattr3(v.attrs, v.export), count: data.length, eof: r.eof, data, pooled };
+        return { status: 0, attrs, count: data.length, eof: r.eof, data, release: pooled && (() => pool.release(pooled)) };
       } catch (e) {
         v ??= await reachableAfterRefusal(env.gate, args.file, ctx, e);
         return { status: toNfsStat(e), attrs: v && toFattr3(v.attrs, v.export) };
@@ -55,7 +62,7 @@ export function readProcedure(env: Nfs3Env): ProcedureDef<ReadArgs, ReadRes> {
     encode: encodeReadRes,
     cache: 'none',
     release(res) {
-      if (res.status === 0 && res.pooled) pool.release(res.pooled);
+      if (res.status === 0) res.release?.();
     },
   };
 }
