@@ -9,7 +9,7 @@ import type { Node, Owner, SetAttrs } from '../storage/types.js';
 import type { Nfs3Env } from './env.js';
 import type { DirCreateRes, Sattr3 } from './types.js';
 import { EMPTY_WCC, postOpAttr, wccAfter } from './attrs.js';
-import { callerOf, isDotName } from './common.js';
+import { callerOf, isDotName, reachableAfterRefusal } from './common.js';
 import { refuse, toNfsStat } from './status.js';
 import { toSetAttrs } from './sattr.js';
 
@@ -65,4 +65,26 @@ export async function createdRes(env: Nfs3Env, dir: Verified, node: Node): Promi
 export async function createFailRes(dir: Verified | undefined, err: unknown): Promise<DirCreateRes> {
   const status = toNfsStat(err);
   return { status, dirWcc: dir ? await wccAfter(dir.export, dir.node, dir.attrs) : EMPTY_WCC };
+}
+
+/**
+ * The frame CREATE, MKDIR, SYMLINK and MKNOD share: verify the parent
+ * directory, let `make` check the name and create the object, answer with its
+ * handle and attributes; any failure becomes the failure arm, with the
+ * directory's wcc whenever the directory was reachable.
+ */
+export async function createIn(
+  env: Nfs3Env,
+  ctx: CallContext,
+  dirFh: Buffer,
+  make: (dir: Verified) => Promise<Node>,
+): Promise<DirCreateRes> {
+  let dir: Verified | undefined;
+  try {
+    dir = await verifyParent(env, ctx, dirFh);
+    return await createdRes(env, dir, await make(dir));
+  } catch (e) {
+    dir ??= await reachableAfterRefusal(env.gate, dirFh, ctx, e);
+    return createFailRes(dir, e);
+  }
 }

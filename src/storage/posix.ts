@@ -412,74 +412,58 @@ export class PosixBackend implements Backend {
     return this.fds.insert(fd, n.ino, n.gen, write);
   }
 
-  async read(node: Node, offset: bigint, into: Buffer): Promise<ReadResult> {
+  /**
+   * Run `fn` on a cached descriptor of a regular file; every failure (open or
+   * I/O) comes out as a storage error, and the descriptor always goes back.
+   */
+  private async withFd<T>(node: Node, write: boolean, fn: (fd: number) => Promise<T>): Promise<T> {
     this.ensureOpen();
     const n = this.asNode(node);
-    if (offset < 0n) throw storageError('EINVAL', 'negative offset');
     let e: FdEntry;
     try {
-      e = await this.fdFor(n, false);
+      e = await this.fdFor(n, write);
     } catch (err) {
       throw toStorageError(err);
     }
     try {
+      return await fn(e.fd);
+    } catch (err) {
+      throw toStorageError(err);
+    } finally {
+      this.fds.release(e);
+    }
+  }
+
+  async read(node: Node, offset: bigint, into: Buffer): Promise<ReadResult> {
+    if (offset < 0n) throw storageError('EINVAL', 'negative offset');
+    return this.withFd(node, false, async (fd) => {
       if (offset > MAX_OFFSET) return { bytesRead: 0, eof: true };
       // One extra probe byte tells us whether anything lies past the range,
       // so eof = (offset + bytesRead >= size) costs no extra fstat.
-      const got = await preadv(e.fd, [into, this.probe], Number(offset));
+      const got = await preadv(fd, [into, this.probe], Number(offset));
       return got > into.length ? { bytesRead: into.length, eof: false } : { bytesRead: got, eof: true };
-    } catch (err) {
-      throw toStorageError(err);
-    } finally {
-      this.fds.release(e);
-    }
+    });
   }
 
   async write(node: Node, offset: bigint, data: Buffer, stable: StableHow): Promise<WriteResult> {
-    this.ensureOpen();
-    const n = this.asNode(node);
     if (offset < 0n || offset + BigInt(data.length) > MAX_OFFSET) throw storageError('EFBIG', 'offset out of range');
-    let e: FdEntry;
-    try {
-      e = await this.fdFor(n, true);
-    } catch (err) {
-      throw toStorageError(err);
-    }
-    try {
+    return this.withFd(node, true, async (fd) => {
       let done = 0;
       const pos = Number(offset);
       while (done < data.length) {
-        const w = await pwrite(e.fd, data, done, data.length - done, pos + done);
+        const w = await pwrite(fd, data, done, data.length - done, pos + done);
         if (w === 0) throw storageError('EIO', 'short write');
         done += w;
       }
-      if (stable !== 'unstable') await fsyncFd(e.fd, stable === 'data_sync');
+      if (stable !== 'unstable') await fsyncFd(fd, stable === 'data_sync');
       return { count: data.length, committed: stable };
-    } catch (err) {
-      throw toStorageError(err);
-    } finally {
-      this.fds.release(e);
-    }
+    });
   }
 
   async commit(node: Node, _offset: bigint, _count: number): Promise<void> {
-    this.ensureOpen();
-    const n = this.asNode(node);
     // Prefer the descriptor that did the writes; a fresh one still reports a
     // writeback error nobody has seen yet (Linux errseq semantics).
-    let e: FdEntry;
-    try {
-      e = await this.fdFor(n, false);
-    } catch (err) {
-      throw toStorageError(err);
-    }
-    try {
-      await fsyncFd(e.fd, false);
-    } catch (err) {
-      throw toStorageError(err);
-    } finally {
-      this.fds.release(e);
-    }
+    return this.withFd(node, false, (fd) => fsyncFd(fd, false));
   }
 
   // ---- creation -------------------------------------------------------------

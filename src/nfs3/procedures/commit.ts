@@ -1,13 +1,11 @@
 import type { ProcedureDef } from '../../rpc/program.js';
-import { May, type Verified } from '../../export/types.js';
 import type { Nfs3Env } from '../env.js';
 import type { CommitArgs, CommitRes } from '../types.js';
 import { decodeCommitArgs } from '../codec/args.js';
 import { encodeCommitRes } from '../codec/results.js';
-import { EMPTY_WCC, toFattr3, toWccAttr, wccAfter } from '../attrs.js';
-import { callerOf, reachableAfterRefusal, storageFailureResetsVerifier } from '../common.js';
+import { toFattr3, toWccAttr, wccAfter } from '../attrs.js';
+import { verifyForWrite, writeFailure } from '../write-common.js';
 import { NFS3_OFFSET_MAX, Nfs3Stat } from '../constants.js';
-import { toNfsStat } from '../status.js';
 
 /**
  * NFSPROC3_COMMIT (3.3.21): make data written UNSTABLE durable (fsync) and
@@ -22,13 +20,8 @@ export function commitProcedure(env: Nfs3Env): ProcedureDef<CommitArgs, CommitRe
     name: 'COMMIT',
     decode: decodeCommitArgs,
     async handle(args, ctx) {
-      let v: Verified;
-      try {
-        v = await env.gate.verify(args.file, callerOf(ctx), { type: 'reg', may: May.WRITE });
-      } catch (e) {
-        const seen = await reachableAfterRefusal(env.gate, args.file, ctx, e);
-        return { status: toNfsStat(e), wcc: seen ? await wccAfter(seen.export, seen.node, seen.attrs) : EMPTY_WCC };
-      }
+      const v = await verifyForWrite(env, args.file, ctx);
+      if ('status' in v) return v;
       const exp = v.export;
       if (args.offset > NFS3_OFFSET_MAX) {
         return { status: Nfs3Stat.INVAL, wcc: { before: toWccAttr(v.attrs), after: toFattr3(v.attrs, exp) } };
@@ -36,11 +29,9 @@ export function commitProcedure(env: Nfs3Env): ProcedureDef<CommitArgs, CommitRe
       try {
         await exp.backend.commit(v.node, args.offset, args.count);
         const wcc = await wccAfter(exp, v.node, v.attrs);
-        return { status: 0, wcc, verf: Buffer.from(env.writeVerifier()) };
+        return { status: 0, wcc, verf: env.writeVerifier() };
       } catch (e) {
-        if (storageFailureResetsVerifier(e)) env.resetWriteVerifier();
-        const status = toNfsStat(e);
-        return { status, wcc: await wccAfter(exp, v.node, v.attrs) };
+        return writeFailure(env, v, e);
       }
     },
     encode: encodeCommitRes,

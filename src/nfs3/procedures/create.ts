@@ -3,7 +3,6 @@ import { May, type Verified } from '../../export/types.js';
 import { permits } from '../../export/permission.js';
 import type { Attrs, Node } from '../../storage/types.js';
 import type { Nfs3Env } from '../env.js';
-import { reachableAfterRefusal } from '../common.js';
 import type { CreateArgs, CreateRes, Sattr3 } from '../types.js';
 import { decodeCreateArgs } from '../codec/args.js';
 import { encodeDirCreateRes } from '../codec/results.js';
@@ -11,7 +10,7 @@ import { CreateMode3 } from '../constants.js';
 import { refuse } from '../status.js';
 import { toSetAttrs } from '../sattr.js';
 import {
-  applyAfterCreate, checkNewName, createdRes, createFailRes, newMode, newOwner, verifyParent,
+  applyAfterCreate, checkNewName, createIn, newMode, newOwner,
 } from '../create-common.js';
 
 function codeOf(e: unknown): unknown {
@@ -105,10 +104,8 @@ export function createProcedure(env: Nfs3Env): ProcedureDef<CreateArgs, CreateRe
   return {
     name: 'CREATE',
     decode: decodeCreateArgs,
-    async handle(args, ctx) {
-      let dir: Verified | undefined;
-      try {
-        dir = await verifyParent(env, ctx, args.where.dir);
+    handle: (args, ctx) =>
+      createIn(env, ctx, args.where.dir, async (dir) => {
         const name = args.where.name;
         checkNewName(name);
         const how = args.how;
@@ -116,12 +113,8 @@ export function createProcedure(env: Nfs3Env): ProcedureDef<CreateArgs, CreateRe
         if (how.mode === CreateMode3.EXCLUSIVE) node = await createExclusive(dir, name, how.verf);
         else if (how.mode === CreateMode3.GUARDED) node = await createNew(dir, name, how.attrs);
         else node = await createUnchecked(dir, name, how.attrs);
-        return await createdRes(env, dir, node);
-      } catch (e) {
-        dir ??= await reachableAfterRefusal(env.gate, args.where.dir, ctx, e);
-        return createFailRes(dir, e);
-      }
-    },
+        return node;
+      }),
     encode: encodeDirCreateRes,
     cache: 'reply',
   };

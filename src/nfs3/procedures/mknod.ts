@@ -1,14 +1,12 @@
 import type { ProcedureDef } from '../../rpc/program.js';
-import type { Verified } from '../../export/types.js';
 import type { Nfs3Env } from '../env.js';
-import { reachableAfterRefusal } from '../common.js';
 import type { MknodArgs, MknodRes } from '../types.js';
 import { decodeMknodArgs } from '../codec/args.js';
 import { encodeDirCreateRes } from '../codec/results.js';
 import { Ftype3 } from '../constants.js';
 import { refuse } from '../status.js';
 import {
-  applyAfterCreate, checkNewName, createdRes, createFailRes, newMode, newOwner, verifyParent,
+  applyAfterCreate, checkNewName, createIn, newMode, newOwner,
 } from '../create-common.js';
 
 const KIND = { [Ftype3.BLK]: 'blk', [Ftype3.CHR]: 'chr', [Ftype3.SOCK]: 'sock', [Ftype3.FIFO]: 'fifo' } as const;
@@ -23,10 +21,8 @@ export function mknodProcedure(env: Nfs3Env): ProcedureDef<MknodArgs, MknodRes> 
   return {
     name: 'MKNOD',
     decode: decodeMknodArgs,
-    async handle(args, ctx) {
-      let dir: Verified | undefined;
-      try {
-        dir = await verifyParent(env, ctx, args.where.dir);
+    handle: (args, ctx) =>
+      createIn(env, ctx, args.where.dir, async (dir) => {
         const what = args.what;
         if (!('attrs' in what)) refuse('EBADTYPE', `MKNOD cannot make type ${what.type}`);
         checkNewName(args.where.name);
@@ -36,12 +32,8 @@ export function mknodProcedure(env: Nfs3Env): ProcedureDef<MknodArgs, MknodRes> 
         const s = what.attrs;
         const node = await dir.export.backend.mknod(dir.node, args.where.name, kind, newMode(s), rdev, newOwner(dir, s));
         await applyAfterCreate(dir, node, s, false);
-        return await createdRes(env, dir, node);
-      } catch (e) {
-        dir ??= await reachableAfterRefusal(env.gate, args.where.dir, ctx, e);
-        return createFailRes(dir, e);
-      }
-    },
+        return node;
+      }),
     encode: encodeDirCreateRes,
     cache: 'reply',
   };

@@ -1,14 +1,12 @@
 import { isUtf8 } from 'node:buffer';
 import type { ProcedureDef } from '../../rpc/program.js';
-import type { Verified } from '../../export/types.js';
 import type { Nfs3Env } from '../env.js';
-import { reachableAfterRefusal } from '../common.js';
 import type { SymlinkArgs, SymlinkRes } from '../types.js';
 import { decodeSymlinkArgs } from '../codec/args.js';
 import { encodeDirCreateRes } from '../codec/results.js';
 import { refuse } from '../status.js';
 import {
-  applyAfterCreate, checkNewName, createdRes, createFailRes, newOwner, verifyParent,
+  applyAfterCreate, checkNewName, createIn, newOwner,
 } from '../create-common.js';
 
 /**
@@ -32,21 +30,15 @@ export function symlinkProcedure(env: Nfs3Env): ProcedureDef<SymlinkArgs, Symlin
   return {
     name: 'SYMLINK',
     decode: decodeSymlinkArgs,
-    async handle(args, ctx) {
-      let dir: Verified | undefined;
-      try {
-        dir = await verifyParent(env, ctx, args.where.dir);
+    handle: (args, ctx) =>
+      createIn(env, ctx, args.where.dir, async (dir) => {
         checkNewName(args.where.name);
         const target = targetOf(args.target);
         const s = args.attrs;
         const node = await dir.export.backend.symlink(dir.node, args.where.name, target, 0o777, newOwner(dir, s));
         await applyAfterCreate(dir, node, s, false);
-        return await createdRes(env, dir, node);
-      } catch (e) {
-        dir ??= await reachableAfterRefusal(env.gate, args.where.dir, ctx, e);
-        return createFailRes(dir, e);
-      }
-    },
+        return node;
+      }),
     encode: encodeDirCreateRes,
     cache: 'reply',
   };

@@ -1,13 +1,12 @@
 import type { ProcedureDef } from '../../rpc/program.js';
-import { May, type Verified } from '../../export/types.js';
 import type { Nfs3Env } from '../env.js';
 import type { WriteArgs, WriteRes } from '../types.js';
 import { makeDecodeWriteArgs } from '../codec/args.js';
 import { encodeWriteRes } from '../codec/results.js';
-import { EMPTY_WCC, toFattr3, toWccAttr, wccAfter } from '../attrs.js';
-import { callerOf, reachableAfterRefusal, fromStorageStable, storageFailureResetsVerifier, toStorageStable } from '../common.js';
+import { toFattr3, toWccAttr, wccAfter } from '../attrs.js';
+import { fromStorageStable, toStorageStable } from '../common.js';
+import { verifyForWrite, writeFailure } from '../write-common.js';
 import { NFS3_OFFSET_MAX, Nfs3Stat, StableHow3, WRITE_SLACK } from '../constants.js';
-import { toNfsStat } from '../status.js';
 
 /**
  * NFSPROC3_WRITE (3.3.7).
@@ -27,13 +26,8 @@ export function writeProcedure(env: Nfs3Env): ProcedureDef<WriteArgs, WriteRes> 
     name: 'WRITE',
     decode: makeDecodeWriteArgs(env.wtmax + WRITE_SLACK),
     async handle(args, ctx) {
-      let v: Verified;
-      try {
-        v = await env.gate.verify(args.file, callerOf(ctx), { type: 'reg', may: May.WRITE });
-      } catch (e) {
-        const seen = await reachableAfterRefusal(env.gate, args.file, ctx, e);
-        return { status: toNfsStat(e), wcc: seen ? await wccAfter(seen.export, seen.node, seen.attrs) : EMPTY_WCC };
-      }
+      const v = await verifyForWrite(env, args.file, ctx);
+      if ('status' in v) return v;
       const exp = v.export;
       if (args.offset + BigInt(args.count) > NFS3_OFFSET_MAX) {
         const same = toFattr3(v.attrs, exp);
@@ -44,12 +38,10 @@ export function writeProcedure(env: Nfs3Env): ProcedureDef<WriteArgs, WriteRes> 
         const r = await exp.backend.write(v.node, args.offset, args.data, toStorageStable(asked));
         const wcc = await wccAfter(exp, v.node, v.attrs);
         // Read after the write: a verifier reset by a concurrent failure must not be hidden.
-        const verf = Buffer.from(env.writeVerifier());
-        return { status: 0, wcc, count: r.count, committed: fromStorageStable(r.committed), verf };
+        // (The verifier buffer is replaced on reset, never changed in place: no copy needed.)
+        return { status: 0, wcc, count: r.count, committed: fromStorageStable(r.committed), verf: env.writeVerifier() };
       } catch (e) {
-        if (storageFailureResetsVerifier(e)) env.resetWriteVerifier();
-        const status = toNfsStat(e);
-        return { status, wcc: await wccAfter(exp, v.node, v.attrs) };
+        return writeFailure(env, v, e);
       }
     },
     encode: encodeWriteRes,
