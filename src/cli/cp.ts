@@ -16,10 +16,6 @@ export interface CpOptions {
 const BAR_MIN = 4 * 1024 * 1024;
 
 export async function cp(args: string[], o: CpOptions): Promise<number> {
-  if (args.length < 2) {
-    complain(args.length === 0 ? 'missing file operand' : `missing destination file operand after '${args[0]}'`);
-    return 1;
-  }
   const pool = new ClientPool();
   try {
     const ops = await destinationOf(pool, args);

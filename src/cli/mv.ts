@@ -13,10 +13,6 @@ export interface MvOptions {
 }
 
 export async function mv(args: string[], o: MvOptions): Promise<number> {
-  if (args.length < 2) {
-    complain(args.length === 0 ? 'missing file operand' : `missing destination file operand after '${args[0]}'`);
-    return 1;
-  }
   const pool = new ClientPool();
   try {
     const ops = await destinationOf(pool, args);

@@ -351,7 +351,7 @@ export async function progressBar(total: number, label: string): Promise<(Progre
 }
 
 /**
- * cp/mv operands: every argument but the last is a source, the last the
+ * cp/mv operands: at least two; every argument but the last is a source, the last the
  * destination; several sources need a directory there. Returns the exit
  * code after complaining like coreutils when the destination will not do.
  */
@@ -359,6 +359,10 @@ export async function destinationOf(
   pool: ClientPool,
   args: string[],
 ): Promise<{ srcs: string[]; destArg: string; dest: Loc; intoDir: boolean } | number> {
+  if (args.length < 2) {
+    complain(args.length === 0 ? 'missing file operand' : `missing destination file operand after '${args[0]}'`);
+    return 1;
+  }
   const srcs = args.slice(0, -1);
   const destArg = args[args.length - 1];
   let dest: Loc;

@@ -58,6 +58,21 @@ function toBuffer(data: string | ArrayBufferView, encoding?: BufferEncoding): Bu
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
+/**
+ * fs.FileHandle's two argument forms after the buffer: `(offset, length,
+ * position)` or `({ offset, length, position })`; length defaults to the rest
+ * of the buffer.
+ */
+function bufferRange(size: number, b: unknown, c: unknown, d: unknown): { offset: number; length: number; position: number | bigint | null | undefined } {
+  if (b !== null && typeof b === 'object') {
+    const o = b as { offset?: number; length?: number; position?: number | bigint | null };
+    const offset = o.offset ?? 0;
+    return { offset, length: o.length ?? size - offset, position: o.position };
+  }
+  const offset = (b as number | undefined) ?? 0;
+  return { offset, length: (c as number | undefined) ?? size - offset, position: d as number | bigint | null | undefined };
+}
+
 export class FileHandle {
   /** A number unique among this process's NFS file handles (not an OS descriptor). */
   readonly fd: number;
@@ -105,16 +120,7 @@ export class FileHandle {
     let position: number | bigint | null | undefined;
     if (a !== undefined && ArrayBuffer.isView(a)) {
       buffer = a;
-      if (b !== null && typeof b === 'object') {
-        const o = b as { offset?: number; length?: number; position?: number | bigint | null };
-        offset = o.offset ?? 0;
-        length = o.length ?? buffer.byteLength - offset;
-        position = o.position;
-      } else {
-        offset = (b as number | undefined) ?? 0;
-        length = (c as number | undefined) ?? buffer.byteLength - offset;
-        position = d as number | bigint | null | undefined;
-      }
+      ({ offset, length, position } = bufferRange(buffer.byteLength, b, c, d));
     } else {
       const o = (a ?? {}) as { buffer?: ArrayBufferView; offset?: number; length?: number; position?: number | bigint | null };
       buffer = o.buffer ?? Buffer.alloc(16384);
@@ -207,16 +213,7 @@ export class FileHandle {
       const whole = toBuffer(a);
       let offset: number;
       let length: number;
-      if (b !== null && typeof b === 'object') {
-        const o = b as { offset?: number; length?: number; position?: number | bigint | null };
-        offset = o.offset ?? 0;
-        length = o.length ?? whole.length - offset;
-        position = o.position;
-      } else {
-        offset = (b as number | undefined) ?? 0;
-        length = (c as number | undefined) ?? whole.length - offset;
-        position = d as number | bigint | null | undefined;
-      }
+      ({ offset, length, position } = bufferRange(whole.length, b, c, d));
       if (offset < 0 || length < 0 || offset + length > whole.length) {
         throw Object.assign(new RangeError(`offset ${offset} + length ${length} is out of the buffer's bounds`), { code: 'ERR_OUT_OF_RANGE' });
       }

@@ -389,6 +389,8 @@ class Connection {
       }
     }
     if (drcKey) {
+      // An exact-size copy: a view would keep the writer's larger buffer alive
+      // behind the cache's byte count.
       const reply = chunks.length === 1 ? Buffer.from(chunks[0]) : Buffer.concat(chunks);
       srv.drc.finish(drcKey, reply);
       chunks = [reply];
