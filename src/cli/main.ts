@@ -39,6 +39,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--state-dir <dir>', 'where the file-handle key and state live')
     .option('--rtmax <bytes>', 'largest READ served, advertised in FSINFO (4096..4194304)', transferSize, 1024 * 1024)
     .option('--wtmax <bytes>', 'largest WRITE accepted, advertised in FSINFO (4096..4194304)', transferSize, 1024 * 1024)
+    .option('--no-localio', 'do not offer LOCALIO (program 400122 answers PROG_UNAVAIL)')
+    .option('--rendezvous <dir>', 'LOCALIO rendezvous directory (default $NFS_LOCALIO_RENDEZVOUS, /run/nfs-localio or $TMPDIR/nfs-localio)')
     .action(async (dir: string | undefined, o) => {
       const { serve } = await import('./serve.js');
       code = await serve(dir, o);
@@ -134,6 +136,18 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (targets: string[]) => {
       const { exportsCmd } = await import('./exports.js');
       code = await exportsCmd(targets);
+    });
+
+  program
+    .command('status')
+    .description('what a running server on this host is doing (exports, clients, LOCALIO, counters); --client URL: this host\'s LOCALIO state towards a server')
+    .option('--port <n>', 'the server on this port (default: every server using the state directory)', port)
+    .option('--state-dir <dir>', 'the state directory the server was started with')
+    .option('--client <url>', 'connect as a client and show its LOCALIO state (exit 0 local, 3 not local)')
+    .option('--json', 'JSON instead of tables')
+    .action(async (o) => {
+      const { status } = await import('./status.js');
+      code = await status(o);
     });
 
   try {

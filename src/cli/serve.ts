@@ -11,6 +11,8 @@ export interface ServeOptions {
   stateDir?: string;
   rtmax: number;
   wtmax: number;
+  localio?: boolean;
+  rendezvous?: string;
 }
 
 function urlHost(h: string): string {
@@ -42,6 +44,8 @@ export async function serve(dir: string | undefined, o: ServeOptions): Promise<n
     stateDir: o.stateDir,
     rtmax: o.rtmax,
     wtmax: o.wtmax,
+    localio: o.localio,
+    rendezvous: o.rendezvous,
   });
   const id = server.identity;
   log.info('server.started', {
@@ -62,6 +66,8 @@ export async function serve(dir: string | undefined, o: ServeOptions): Promise<n
       ].join('\n'),
     );
   }
+  const l = server.localioStatus();
+  log.info('localio', l ? { state: 'on', crossProcess: l.crossProcess ? 'on' : `off: ${l.crossProcessReason}`, rendezvous: o.rendezvous } : { state: 'off' });
   if (!id.privileged) process.stdout.write(`Running unprivileged: every client acts as uid ${id.uid}, gid ${id.gid}.\n`);
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {

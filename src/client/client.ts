@@ -23,6 +23,7 @@ import type { MountRaw, Nfs3Raw } from './raw.js';
 import type { RpcTransport, TransportStats } from './transport.js';
 import { components, joinPath, mapLimit, parseMode, parseOpenFlags, toSattrTimes, type TimeLike } from './util.js';
 import type { ResolvedOptions } from './options.js';
+import type { LocalioClient } from '../localio/client.js';
 
 type Fsinfo = Extract<FsinfoRes, { status: 0 }>;
 
@@ -50,6 +51,7 @@ export interface ClientInternals {
   transports: RpcTransport[];
   listExports: () => Promise<ExportNode[]>;
   umount: () => Promise<void>;
+  localio: LocalioClient;
 }
 
 export interface MkdirOptions {
@@ -99,6 +101,12 @@ export class NfsClient implements FileHandleHost {
   readonly maxUncommitted: number;
   /** @internal the jukebox-retrying procedures the fs layer uses. */
   readonly nfs: Nfs3Raw;
+  /** LOCALIO: state, counters, and the local data path the fs layer uses when the server is on this host. */
+  readonly localio: LocalioClient;
+  /** @internal the data path's LOCALIO hook (IoCore). */
+  get local(): LocalioClient {
+    return this.localio;
+  }
   readonly counters: ClientCounters = { commits: 0, verifierMismatches: 0, resentBytes: 0, bytesRead: 0, bytesWritten: 0 };
   private readonly opts: ResolvedOptions;
   private readonly transports: RpcTransport[];
@@ -118,6 +126,7 @@ export class NfsClient implements FileHandleHost {
     this.rootHandle = i.root;
     this.fsinfo = i.fsinfo;
     this.nfs = i.nfs;
+    this.localio = i.localio;
     this.raw = i.raw;
     this.mount = i.mount;
     this.transports = i.transports;
@@ -669,6 +678,7 @@ export class NfsClient implements FileHandleHost {
     this.closing = (async () => {
       const results = await Promise.allSettled([...this.handles].map((h) => h.close()));
       const firstErr = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      await this.localio.close();
       if (this.opts.umount) await this.umountImpl().catch(() => undefined);
       for (const t of this.transports) t.close();
       if (firstErr) throw firstErr.reason;
@@ -683,6 +693,7 @@ export class NfsClient implements FileHandleHost {
    */
   destroy(): void {
     this.closing ??= Promise.resolve();
+    void this.localio.close();
     for (const t of this.transports) t.close();
   }
 }

@@ -13,6 +13,8 @@ import { parseNfsUrl, resolveOptions, type ConnectOptions, type ParsedNfsUrl, ty
 import { Channel, MountRaw, Nfs3Raw, type Caller } from './raw.js';
 import { RpcTransport, XidSource } from './transport.js';
 import { components } from './util.js';
+import { LocalioClient } from '../localio/client.js';
+import { LOCALIO_PROGRAM, LOCALIO_V1 } from '../localio/constants.js';
 
 function credential(o: ResolvedOptions): OpaqueAuth {
   if (o.auth === 'none') return AUTH_NONE_VERF;
@@ -179,7 +181,20 @@ export async function connect(target: string | ConnectOptions, options: Partial<
     if (fsinfo.status !== 0) throw new NfsError(errnoCodeOf(fsinfo.status), { syscall: 'fsinfo', path: exportPath, nfsstat3: fsinfo.status });
     const ep = exportPath!;
     const inner = isUnder(ep, full) ? full.slice(ep === '/' ? 0 : ep.length) || '/' : '/';
-    return new NfsClient({
+    const localio = new LocalioClient({
+      enabled: o.localio,
+      cred: o.auth === 'sys' ? { uid: o.uid, gid: o.gid, gids: o.gids } : undefined,
+      rendezvous: o.localioRendezvous,
+      idleMs: o.localioIdleMs,
+      label: `${o.host}:${nfsPort}`,
+      // With the mount's credential, on the NFS connection (the server binds that connection's identity).
+      call: async (proc, args) => {
+        await nfsTs[0].call(LOCALIO_PROGRAM, LOCALIO_V1, proc, cred, args ? (w) => w.fixedOpaque(args) : undefined, 16, proc === 0 ? 'localio.null' : 'localio.uuid_is_local');
+      },
+    });
+    for (const t of nfsTs) t.onReconnect = () => localio.reconnected();
+    const client = new NfsClient({
+      localio,
       opts: o,
       host: o.host,
       nfsPort: nfsPort!,
@@ -203,6 +218,9 @@ export async function connect(target: string | ConnectOptions, options: Partial<
         }
       },
     });
+    // In the background: I/O goes over the wire until (and unless) the probe binds us.
+    localio.probe('mount');
+    return client;
   } catch (err) {
     closeAll();
     throw err;

@@ -9,6 +9,7 @@ import { StableHow3, type StableHow3Value } from '../nfs3/constants.js';
 import { nfsError, NfsError } from './errors.js';
 import type { Nfs3Raw } from './raw.js';
 import { UncommittedSet, type Range } from './uncommitted.js';
+import type { LocalioClient } from '../localio/client.js';
 
 export interface ClientCounters {
   /** COMMIT calls sent. */
@@ -23,6 +24,8 @@ export interface ClientCounters {
 
 export interface IoCore {
   nfs: Nfs3Raw;
+  /** LOCALIO: tried first for READ, WRITE and COMMIT; undefined from it means "use the wire". */
+  local?: LocalioClient;
   rsize: number;
   wsize: number;
   maxUncommitted: number;
@@ -43,6 +46,15 @@ export interface ReadPiece {
 
 /** READ [pos, pos+len) (len ≤ rsize) until done, EOF or a short reply; re-asks on short non-EOF replies. */
 export async function readPiece(core: IoCore, fh: Buffer, pos: number, len: number, syscall: string, path?: string): Promise<ReadPiece> {
+  if (core.local?.isLocal) {
+    const buf = Buffer.allocUnsafe(len);
+    const r = await core.local.read(fh, pos, buf, 0, len);
+    if (r) {
+      if (r.status !== 0) throw nfsError(r.status, syscall, path);
+      core.counters.bytesRead += r.n;
+      return { chunks: r.n ? [buf.subarray(0, r.n)] : [], length: r.n, eof: r.eof, release: () => undefined };
+    }
+  }
   const chunks: Buffer[] = [];
   const releases: Array<() => void> = [];
   const release = () => {
@@ -53,6 +65,7 @@ export async function readPiece(core: IoCore, fh: Buffer, pos: number, len: numb
   try {
     while (got < len) {
       const res = await core.nfs.readChunks(fh, pos + got, len - got);
+      core.local?.wire('read', res.status === 0 ? res.data.length : 0);
       if (res.status !== 0) throw nfsError(res.status, syscall, path);
       releases.push(res.release);
       const n = Math.min(res.data.length, len - got);
@@ -85,6 +98,15 @@ export function copyPiece(p: ReadPiece, into: Uint8Array, at: number): void {
  * read contiguously from `pos` (short at EOF).
  */
 export async function readInto(core: IoCore, fh: Buffer, pos: number, len: number, into: Uint8Array, at: number, syscall: string, path?: string): Promise<number> {
+  if (core.local?.isLocal) {
+    // Straight into the caller's buffer, in one pread: no rsize split, no copy.
+    const r = await core.local.read(fh, pos, into, at, len);
+    if (r) {
+      if (r.status !== 0) throw nfsError(r.status, syscall, path);
+      core.counters.bytesRead += r.n;
+      return r.n;
+    }
+  }
   const n = Math.ceil(len / core.rsize);
   const lens = new Array<number>(n);
   await Promise.all(
@@ -173,7 +195,8 @@ export class WriteTracker {
       if (this.deferred) throw this.takeDeferred();
     }
     const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    const ws = this.core.wsize;
+    // LOCALIO takes the whole buffer in one pwrite; the wire splits by wsize.
+    const ws = this.core.local?.isLocal ? Math.max(buf.length, 1) : this.core.wsize;
     const jobs: Promise<void>[] = [];
     for (let off = 0; off < buf.length; off += ws) {
       jobs.push(this.track(this.writeChunk(pos + off, buf.subarray(off, Math.min(off + ws, buf.length)), undefined)));
@@ -190,12 +213,38 @@ export class WriteTracker {
     return p;
   }
 
-  /** One WRITE (and its continuations on a short count). `born` is set when re-sending. */
+  /** One WRITE: local when LOCALIO is on, else (or when it declines) over the wire. `born` is set when re-sending. */
   private async writeChunk(pos: number, chunk: Buffer, born: number | undefined): Promise<void> {
+    const local = this.core.local;
+    if (local?.isLocal) {
+      const r = await local.write(this.fh, pos, chunk, this.stableHow);
+      if (r) {
+        if (r.status !== 0) throw nfsError(r.status, 'write', this.path);
+        const w = r;
+        const seq = ++this.seq;
+        // The caller may reuse its buffer once write() resolves: keep a copy for a possible re-send.
+        if (w.committed === StableHow3.UNSTABLE) this.set.add({ start: pos, end: pos + w.count, data: Buffer.from(chunk), verf: w.verf, seq, born: born ?? seq });
+        else this.set.stable(pos, pos + w.count);
+        this.core.counters.bytesWritten += w.count;
+        return;
+      }
+    }
+    if (chunk.length > this.core.wsize) {
+      const ws = this.core.wsize;
+      const parts: Promise<void>[] = [];
+      for (let off = 0; off < chunk.length; off += ws) parts.push(this.wireChunk(pos + off, chunk.subarray(off, Math.min(off + ws, chunk.length)), born));
+      await Promise.all(parts);
+      return;
+    }
+    await this.wireChunk(pos, chunk, born);
+  }
+
+  private async wireChunk(pos: number, chunk: Buffer, born: number | undefined): Promise<void> {
     let off = 0;
     while (off < chunk.length) {
       const piece = off === 0 ? chunk : chunk.subarray(off);
       const { res, sent } = await this.core.nfs.writeKeep(this.fh, pos + off, piece, this.stableHow);
+      this.core.local?.wire('write', res.status === 0 ? res.count : 0);
       if (res.status !== 0) throw nfsError(res.status, 'write', this.path);
       const n = Math.min(res.count, piece.length);
       if (n === 0) throw new NfsError('EIO', { syscall: 'write', path: this.path, description: 'the server wrote 0 bytes' });
@@ -242,9 +291,18 @@ export class WriteTracker {
     if (this.set.size === 0) return;
     const maxSeq = this.seq;
     this.core.counters.commits++;
-    const res = await this.core.nfs.commit(this.fh, 0, 0);
-    if (res.status !== 0) throw nfsError(res.status, 'fsync', this.path);
-    const stale = this.set.settle(maxSeq, res.verf);
+    const lr = this.core.local?.isLocal ? await this.core.local.commit(this.fh) : undefined;
+    let verf: Buffer;
+    if (lr) {
+      if (lr.status !== 0) throw nfsError(lr.status, 'fsync', this.path);
+      verf = lr.verf;
+    } else {
+      const res = await this.core.nfs.commit(this.fh, 0, 0);
+      this.core.local?.wire('commit');
+      if (res.status !== 0) throw nfsError(res.status, 'fsync', this.path);
+      verf = res.verf;
+    }
+    const stale = this.set.settle(maxSeq, verf);
     if (stale.length === 0) return;
     // The server restarted (or failed a write) since these bytes were acknowledged: send them again.
     this.core.counters.verifierMismatches++;
@@ -254,7 +312,7 @@ export class WriteTracker {
       await Promise.allSettled([...this.inflight]);
       const jobs: Promise<void>[] = [];
       for (const r of this.set.all().slice()) {
-        if (r.verf.equals(res.verf)) continue;
+        if (r.verf.equals(verf)) continue;
         if (r.seq > maxSeq) continue; // acknowledged after this COMMIT was sent: judged by the next one
         this.core.counters.resentBytes += r.end - r.start;
         jobs.push(this.track(this.writeChunk(r.start, r.data, r.born)));

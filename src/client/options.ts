@@ -60,6 +60,16 @@ export interface ConnectOptions {
   umask?: number;
   /** Send UMNT on close (default true). */
   umount?: boolean;
+  /**
+   * LOCALIO (default true): when the server runs on this host, READ, WRITE
+   * and COMMIT go straight to descriptors the server opened for us. AUTH_SYS
+   * mounts only. URL: localio=0|1.
+   */
+  localio?: boolean;
+  /** LOCALIO rendezvous directory (default: NFS_LOCALIO_RENDEZVOUS, else /run/nfs-localio or $TMPDIR/nfs-localio). */
+  localioRendezvous?: string;
+  /** Close a LOCALIO descriptor unused this long, ms (default 30000). */
+  localioIdleMs?: number;
 }
 
 /** What a URL says, before any network traffic. */
@@ -147,6 +157,10 @@ export function parseNfsUrl(url: string): ParsedNfsUrl {
       case 'blocksize':
         out.blockSize = Math.max(4096, intParam(k, v));
         break;
+      case 'localio':
+        if (!/^(0|1|on|off|true|false)$/.test(v)) throw new TypeError(`nfs URL: localio must be 0 or 1 (got ${v})`);
+        out.localio = v === '1' || v === 'on' || v === 'true';
+        break;
       default:
         // libnfs arguments we have no use for (readahead, pagecache, debug, ...) are ignored, as libnfs ignores unknown ones.
         break;
@@ -172,6 +186,9 @@ export interface ResolvedOptions {
   maxUncommitted: number;
   umask: number;
   umount: boolean;
+  localio: boolean;
+  localioRendezvous?: string;
+  localioIdleMs: number;
 }
 
 export function resolveOptions(o: ConnectOptions): ResolvedOptions {
@@ -199,5 +216,8 @@ export function resolveOptions(o: ConnectOptions): ResolvedOptions {
     maxUncommitted: Math.max(1024 * 1024, o.maxUncommitted ?? 64 * 1024 * 1024),
     umask: o.umask ?? 0o022,
     umount: o.umount ?? true,
+    localio: o.localio ?? true,
+    localioRendezvous: o.localioRendezvous,
+    localioIdleMs: Math.max(100, o.localioIdleMs ?? 30_000),
   };
 }

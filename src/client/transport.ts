@@ -138,6 +138,8 @@ export class RpcTransport {
   private lastError?: Error;
   /** Set once the first connection succeeded: failures after that follow hard/soft rules. */
   private everConnected = false;
+  /** Called after the connection came back (not on the first connect): LOCALIO re-probes. */
+  onReconnect?: () => void;
   private firstConnect?: { resolve: () => void; reject: (e: Error) => void };
   readonly stats: TransportStats = { calls: 0, retransmits: 0, timeouts: 0, reconnects: 0, inFlight: 0 };
 
@@ -345,6 +347,7 @@ export class RpcTransport {
     s.once('connect', () => {
       clearTimeout(connectTimer);
       if (gen !== this.gen) return;
+      const again = this.everConnected;
       this.connected = true;
       this.everConnected = true;
       this.attempts = 0;
@@ -359,6 +362,7 @@ export class RpcTransport {
         if (c.sentOn !== 0) this.stats.retransmits++;
         this.send(c);
       }
+      if (again) this.onReconnect?.();
     });
     s.on('error', (err) => {
       this.lastError = err;

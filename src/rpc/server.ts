@@ -41,6 +41,17 @@ export interface RpcServerStats {
   drcHits: number;
 }
 
+/** One live connection, for `status`. */
+export interface ConnectionInfo {
+  id: number;
+  peer: Peer;
+  since: Date;
+  calls: number;
+  /** Credential flavour and uid of the latest call ('none' before any). */
+  authFlavor: 'none' | 'sys' | 'unknown';
+  uid?: number;
+}
+
 /** Per-call outcome, for observers (metrics, tests). */
 export interface CallEvent {
   prog: number;
@@ -63,6 +74,7 @@ export class RpcServer extends EventEmitter {
   private readonly programs = new Map<number, RpcProgram>();
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
+  private readonly infos = new Map<number, ConnectionInfo>();
   readonly drc: DuplicateRequestCache;
   readonly maxRecord: number;
   private readonly maxInFlight: number;
@@ -123,6 +135,17 @@ export class RpcServer extends EventEmitter {
     return { connections: this.sockets.size, ...this.counters, drcHits: this.drc.stats.hits };
   }
 
+  /** The connections open now. */
+  connections(): ConnectionInfo[] {
+    return [...this.infos.values()].map((c) => ({ ...c, peer: { ...c.peer } }));
+  }
+
+  /** @internal */
+  track(info: ConnectionInfo | undefined, id: number): void {
+    if (info) this.infos.set(id, info);
+    else this.infos.delete(id);
+  }
+
   private accept(socket: net.Socket): void {
     if (this.sockets.size >= this.maxConnections) {
       log.warn('rpc.connection.refused', { peer: socket.remoteAddress, reason: 'too many connections' });
@@ -170,6 +193,7 @@ class Connection {
   private readonly reader: RecordReader;
   private readonly peer: Peer;
   private readonly local: { address: string; port: number };
+  private readonly info: ConnectionInfo;
   private inFlight = 0;
   private readonly queue: Array<{ record: Buffer; release?: () => void }> = [];
   private closed = false;
@@ -189,6 +213,8 @@ class Connection {
     };
     this.local = { address: socket.localAddress ?? '?', port: socket.localPort ?? 0 };
     this.reader = new RecordReader(maxRecord, (rec, release) => this.onRecord(rec, release), owner.recordPool);
+    this.info = { id, peer: this.peer, since: new Date(), calls: 0, authFlavor: 'unknown' };
+    owner.track(this.info, id);
     owner.emit('connect', { id, peer: this.peer });
     log.debug('rpc.connect', { conn: id, peer: `${this.peer.address}:${this.peer.port}` });
     socket.on('data', (chunk: Buffer) => {
@@ -211,6 +237,7 @@ class Connection {
       this.queue.length = 0;
       this.reader.discard();
       owner.forget(socket);
+      owner.track(undefined, id);
       owner.emit('disconnect', { id, peer: this.peer });
       log.debug('rpc.disconnect', { conn: id });
     });
@@ -308,6 +335,10 @@ class Connection {
     let cred: Credential;
     try {
       cred = authenticate(header.cred.flavor, header.cred.body, header.verf.flavor, header.verf.body);
+      const info = this.info;
+      info.calls++;
+      info.authFlavor = cred.flavor;
+      info.uid = cred.flavor === 'sys' ? cred.uid : undefined;
     } catch (err) {
       this.send([encodeAuthError(xid, (err as RpcAuthError).code as any)]);
       return;

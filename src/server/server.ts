@@ -19,6 +19,9 @@ import {
 } from '../export/index.js';
 import { PosixBackend, ReadAheadBackend, type Backend } from '../storage/index.js';
 import { log } from '../util/log.js';
+import { LocalioServer, type LocalioServerStatus } from '../localio/server.js';
+import { ControlServer, controlSocketPath } from './control.js';
+import type { ConnectionInfo } from '../rpc/server.js';
 
 export interface NfsServerOptions {
   /** Exports: parsed entries, or the text of an exports(5) file. */
@@ -38,6 +41,29 @@ export interface NfsServerOptions {
   wtmax?: number;
   /** Override who the server acts as (tests). Default: from the process. */
   identity?: ServerIdentity;
+  /** Offer LOCALIO (program 400122) to same-host clients. Default true; false → PROG_UNAVAIL. */
+  localio?: boolean;
+  /** Also bind clients in other processes through the rendezvous directory (needs the native addon). Default true. */
+  localioCrossProcess?: boolean;
+  /** LOCALIO rendezvous directory (default: NFS_LOCALIO_RENDEZVOUS, else /run/nfs-localio or $TMPDIR/nfs-localio). */
+  rendezvous?: string;
+  /** How long close()/unexport wait for LOCALIO clients to give their descriptors back. Default 750 ms. */
+  localioInvalidateTimeoutMs?: number;
+  /** Answer `nfs-localio status` on <stateDir>/control-<port>.sock. Default true. */
+  control?: boolean;
+}
+
+/** What `nfs-localio status` shows. */
+export interface NfsServerStatus {
+  pid: number;
+  started: string;
+  address: string;
+  port: number;
+  identity: ServerIdentity;
+  exports: Array<{ path: string; id: number; backend: string; clients: Array<{ host: string; options: string }> }>;
+  connections: Array<Omit<ConnectionInfo, 'since'> & { since: string }>;
+  rpc: RpcServerStats;
+  localio?: LocalioServerStatus;
 }
 
 function processIdentity(): ServerIdentity {
@@ -56,6 +82,10 @@ export class NfsServer {
   readonly exports: ExportTable;
   readonly identity: ServerIdentity;
   private portmapRpc?: RpcServer;
+  private control?: ControlServer;
+  private readonly started = new Date();
+  /** LOCALIO's server side; undefined when disabled. */
+  readonly localio?: LocalioServer;
   private verifier: Buffer = randomBytes(8);
   private readonly backends = new Map<string, Backend>();
   private readonly ownedBackends = new Set<Backend>();
@@ -86,8 +116,19 @@ export class NfsServer {
     const mount = createMountProgram({ exports: exportsTable, gate: exportsTable });
     this.mountList = mount.mountList;
     const portmap = createPortmapProgram({ mappings: () => this.mappings() });
+    const programs = [portmap, mount, nfs];
+    if (opts.localio !== false) {
+      this.localio = new LocalioServer({
+        gate: exportsTable,
+        crossProcess: opts.localioCrossProcess,
+        rendezvous: opts.rendezvous,
+        invalidateTimeoutMs: opts.localioInvalidateTimeoutMs,
+      });
+      // On the NFS port only, never in the portmapper (as Linux).
+      programs.push(this.localio.program());
+    }
     // Headroom over wtmax for the RPC and WRITE headers.
-    this.rpc = new RpcServer([portmap, mount, nfs], { maxRecord: wtmax + 64 * 1024 });
+    this.rpc = new RpcServer(programs, { maxRecord: wtmax + 64 * 1024 });
   }
 
   /** Create the server, open its exports and start listening. */
@@ -111,6 +152,13 @@ export class NfsServer {
         const pmPort = opts.portmap === true ? 111 : opts.portmap;
         server.portmapRpc = new RpcServer([createPortmapProgram({ mappings: () => server.mappings() })]);
         await server.portmapRpc.listen(pmPort, opts.host ?? '127.0.0.1');
+      }
+      if (opts.control !== false) {
+        try {
+          server.control = await ControlServer.start(controlSocketPath(stateDir, server.port), () => server.status());
+        } catch (e) {
+          log.warn('control.unavailable', { reason: (e as Error).message });
+        }
       }
     } catch (err) {
       await server.close();
@@ -172,6 +220,8 @@ export class NfsServer {
   async removeExport(p: string): Promise<boolean> {
     const exp = this.exports.remove(p);
     if (!exp) return false;
+    // Local clients close that export's descriptors (bounded wait) before its backend goes.
+    await this.localio?.invalidateExport(exp.id);
     const b = this.backends.get(exp.path);
     this.backends.delete(exp.path);
     if (b && this.ownedBackends.delete(b)) await b.close();
@@ -183,9 +233,37 @@ export class NfsServer {
     return this.rpc.stats();
   }
 
-  /** Stop listening, close connections, then release backends. Idempotent. */
+  /** Exports, connections, counters and LOCALIO clients: what `nfs-localio status` prints. */
+  status(): NfsServerStatus {
+    const optText = (o: ExportEntry['clients'][number]['options']) =>
+      [o.readOnly ? 'ro' : 'rw', o.secure ? 'secure' : 'insecure', o.squash === 'all' ? 'all_squash' : o.squash === 'root' ? 'root_squash' : 'no_root_squash', o.sync ? 'sync' : 'async'].join(',');
+    return {
+      pid: process.pid,
+      started: this.started.toISOString(),
+      address: this.host,
+      port: this.port,
+      identity: this.identity,
+      exports: this.exports.list().map((e) => ({ path: e.path, id: e.id, backend: e.backend.kind, clients: e.entry.clients.map((c) => ({ host: c.host, options: optText(c.options) })) })),
+      connections: this.rpc.connections().map((c) => ({ ...c, since: c.since.toISOString() })),
+      rpc: this.rpc.stats(),
+      localio: this.localio?.status(),
+    };
+  }
+
+  /** LOCALIO: bound clients, counters; undefined when LOCALIO is off. */
+  localioStatus(): LocalioServerStatus | undefined {
+    return this.localio?.status();
+  }
+
+  /**
+   * LOCALIO first (new local opens fail, clients give their descriptors
+   * back, in-flight local I/O drains — all bounded), then stop listening,
+   * close connections and release backends. Idempotent.
+   */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      await this.localio?.close();
+      await this.control?.close();
       await Promise.all([this.rpc.close(), this.portmapRpc?.close()]);
       for (const b of this.ownedBackends) await b.close().catch(() => {});
       this.ownedBackends.clear();

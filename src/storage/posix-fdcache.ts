@@ -39,11 +39,11 @@ export class FdCache {
     return this.ro.size + this.rw.size;
   }
 
-  /** Take a reference on a cached descriptor. A read may use a read-write one. */
-  acquire(ino: bigint, gen: bigint, write: boolean): FdEntry | undefined {
-    let map = this.rw;
+  /** Take a reference on a cached descriptor. A read may use a read-write one, unless `exact`. */
+  acquire(ino: bigint, gen: bigint, write: boolean, exact = false): FdEntry | undefined {
+    let map = write || !exact ? this.rw : this.ro;
     let e = map.get(ino);
-    if (e === undefined && !write) {
+    if (e === undefined && !write && !exact) {
       map = this.ro;
       e = map.get(ino);
     }

@@ -386,8 +386,8 @@ export class PosixBackend implements Backend {
    * Opening checks the type first (never open a device or FIFO), opens with
    * O_NOFOLLOW, and checks the opened inode is the node's.
    */
-  private async fdFor(n: PosixNode, write: boolean, locked = false): Promise<FdEntry> {
-    const cached = this.fds.acquire(n.ino, n.gen, write);
+  private async fdFor(n: PosixNode, write: boolean, locked = false, exact = false): Promise<FdEntry> {
+    const cached = this.fds.acquire(n.ino, n.gen, write, exact);
     if (cached !== undefined) return cached;
     const open = async () => {
       const { path: p, st } = await this.resolve(n);
@@ -751,27 +751,28 @@ export class PosixBackend implements Backend {
     });
   }
 
+  /**
+   * LOCALIO: a reference on the cached descriptor of exactly that mode (a
+   * client that may only read must never get a read-write descriptor).
+   * Shared with READ/WRITE/COMMIT; closed when the last reference goes and
+   * the cache lets it go.
+   */
   async openFd(node: Node, mode: 'r' | 'rw'): Promise<LocalFd> {
+    this.ensureOpen();
     const n = this.asNode(node);
-    const fd = await this.shared(async () => {
-      const { path: p, st } = await this.resolve(n);
-      if (st.isDirectory()) throw storageError('EISDIR', 'is a directory');
-      if (!st.isFile()) throw storageError('EINVAL', 'not a regular file');
-      const f = await openFd(p, (mode === 'rw' ? C.O_RDWR : C.O_RDONLY) | C.O_NOFOLLOW);
-      const fst = await fstatFd(f).catch(() => undefined);
-      if (fst === undefined || fst.ino !== n.ino || this.genOf(fst) !== n.gen) {
-        await closeFd(f);
-        throw storageError('ESTALE', 'file changed while opening');
-      }
-      return f;
-    });
+    let e: FdEntry;
+    try {
+      e = await this.fdFor(n, mode === 'rw', false, true);
+    } catch (err) {
+      throw toStorageError(err);
+    }
     let closed = false;
     return {
-      fd,
+      fd: e.fd,
       close: async () => {
         if (closed) return;
         closed = true;
-        await closeFd(fd);
+        this.fds.release(e);
       },
     };
   }

@@ -65,8 +65,34 @@ export class ReadAheadBackend implements Backend {
     // Read-aheads plus the buffers lent to replies in flight (READs per connection are bounded).
     this.pool = new BufferPool(opts.maxBytes ?? 1024 * 1024, 2 * (opts.maxFiles ?? 16) + 32);
     if (inner.readdirPlus) this.readdirPlus = (d, c, l) => inner.readdirPlus!(d, c, l);
-    if (inner.openFd) this.openFd = (n, m) => inner.openFd!(n, m);
+    if (inner.openFd) {
+      const open = inner.openFd.bind(inner);
+      this.openFd = async (n, m) => {
+        const lf = await open(n, m);
+        if (m === 'r') return lf;
+        // A LOCALIO client may now write this file behind our back: no read-ahead of it until it lets go.
+        const k = n.key.toString('latin1');
+        this.localWriters.set(k, (this.localWriters.get(k) ?? 0) + 1);
+        this.invalidate(n);
+        let closed = false;
+        return {
+          fd: lf.fd,
+          close: async () => {
+            if (closed) return;
+            closed = true;
+            const left = (this.localWriters.get(k) ?? 1) - 1;
+            if (left > 0) this.localWriters.set(k, left);
+            else this.localWriters.delete(k);
+            this.invalidate(n);
+            await lf.close();
+          },
+        };
+      };
+    }
   }
+
+  /** Files a LOCALIO client holds open for writing, by key: never read ahead (the data may change at any time). */
+  private readonly localWriters = new Map<string, number>();
 
   readdirPlus?: (dir: Node, cookie: bigint, limit: number) => Promise<DirPlusPage>;
   openFd?: (node: Node, mode: 'r' | 'rw') => Promise<LocalFd>;
@@ -123,7 +149,7 @@ export class ReadAheadBackend implements Backend {
     this.lastEnd.delete(k); // re-inserted below: the Map keeps recency order for eviction
     this.lastEnd.set(k, end);
     if (this.lastEnd.size > 4 * (this.opts.maxFiles ?? 16)) this.lastEnd.delete(this.lastEnd.keys().next().value!);
-    if (sequential && !r.eof && count >= (this.opts.minBytes ?? 64 * 1024) && count <= this.pool.size) {
+    if (sequential && !r.eof && !this.localWriters.has(k) && count >= (this.opts.minBytes ?? 64 * 1024) && count <= this.pool.size) {
       this.start(k, node, end, count);
     }
   }

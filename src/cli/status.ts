@@ -1,0 +1,115 @@
+/**
+ * `nfs-localio status`: what a running server on this host is doing —
+ * exports, connected clients with their credential flavour, which clients
+ * are LOCALIO and since when, counters — read from its control socket
+ * (<state-dir>/control-<port>.sock). `--client URL` shows the other side:
+ * connect as a client, let the LOCALIO probe finish, and print its state.
+ * A table on a terminal, JSON with --json.
+ */
+import { connect } from '../client/index.js';
+import { defaultStateDir } from '../export/index.js';
+import { askControl, controlSocketPath, listControlSockets } from '../server/control.js';
+import type { NfsServerStatus } from '../server/server.js';
+import type { LocalioClientStatus } from '../localio/client.js';
+import { complain, why } from './nfs-common.js';
+
+export interface StatusOptions {
+  port?: number;
+  stateDir?: string;
+  json?: boolean;
+  client?: string;
+}
+
+function table(rows: string[][]): string {
+  if (rows.length === 0) return '';
+  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]))).join('  ')).join('\n') + '\n';
+}
+
+function ago(iso: string): string {
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  return `${Math.round(s / 3600)}h`;
+}
+
+function mib(n: number): string {
+  return n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${n} B`;
+}
+
+export function formatServerStatus(st: NfsServerStatus): string {
+  let out = `Server pid ${st.pid} on ${st.address}:${st.port}, up ${ago(st.started)} (${st.identity.privileged ? 'root: AUTH_SYS identities enforced' : `unprivileged: acting as uid ${st.identity.uid}`})\n\n`;
+  out += 'Exports\n' + table([['PATH', 'FSID', 'BACKEND', 'CLIENTS'], ...st.exports.map((e) => [e.path, String(e.id), e.backend, e.clients.map((c) => `${c.host}(${c.options})`).join(' ')])]) + '\n';
+  const local = new Map((st.localio?.clients ?? []).map((c) => [`${c.address}:${c.port}`, c]));
+  out +=
+    'Connections\n' +
+    table([
+      ['ID', 'PEER', 'AUTH', 'UID', 'CALLS', 'SINCE', 'LOCALIO'],
+      ...st.connections.map((c) => [String(c.id), `${c.peer.address}:${c.peer.port}`, c.authFlavor === 'sys' ? 'AUTH_SYS' : c.authFlavor === 'none' ? 'AUTH_NONE' : '-', c.uid === undefined ? '-' : String(c.uid), String(c.calls), ago(c.since), local.has(`${c.peer.address}:${c.peer.port}`) ? 'yes' : 'no']),
+    ]) +
+    '\n';
+  const l = st.localio;
+  if (!l) return out + 'LOCALIO: off (server started with LOCALIO disabled)\n';
+  out += `LOCALIO: ${l.enabled ? 'on' : 'shutting down'}, instance ${l.instance}, cross-process ${l.crossProcess ? 'on' : `off (${l.crossProcessReason})`}\n`;
+  if (l.clients.length) {
+    out += table([
+      ['ID', 'CHANNEL', 'PEER', 'AUTH', 'UID', 'PID', 'SINCE', 'OPEN FILES', 'OPENS'],
+      ...l.clients.map((c) => [String(c.id), c.kind, `${c.address}:${c.port}`, c.authFlavor, c.uid === undefined ? '-' : String(c.uid), c.pid === undefined ? '-' : String(c.pid), `${c.since} (${ago(c.since)})`, String(c.openFiles), String(c.opens)]),
+    ]);
+  } else out += '  no LOCALIO clients\n';
+  const k = l.counters;
+  out += `  probes ${k.probes}, bound ${k.binds}, not found ${k.misses}, local opens ${k.opens} (${k.openErrors} refused), invalidations ${k.invalidations}, unbound ${k.unbinds}\n`;
+  out += `\nRPC: ${st.rpc.calls} calls, ${st.rpc.connections} connections now (${st.rpc.connectionsTotal} in all), duplicate-cache hits ${st.rpc.drcHits}, bad records ${st.rpc.garbageRecords + st.rpc.oversizedRecords}\n`;
+  return out;
+}
+
+export function formatClientStatus(url: string, st: LocalioClientStatus): string {
+  let out = `LOCALIO for ${url}: ${st.state}${st.reason ? ` — ${st.reason}` : ''} (since ${st.since})\n`;
+  if (st.server) out += `  server instance ${st.server.instance} over ${st.server.channel}\n`;
+  out += `  cross-process: ${st.crossProcess ? 'available' : `unavailable (${st.crossProcessReason})`}\n`;
+  out += `  probes ${st.probes}, enabled ${st.enables}, disabled ${st.disables}, fallbacks ${st.fallbacks}, invalidations ${st.invalidations}, open files ${st.openFiles}\n`;
+  out += table([
+    ['PATH', 'READS', 'WRITES', 'COMMITS', 'READ', 'WRITTEN'],
+    ['local', String(st.local.reads), String(st.local.writes), String(st.local.commits), mib(st.local.bytesRead), mib(st.local.bytesWritten)],
+    ['wire', String(st.wire.reads), String(st.wire.writes), String(st.wire.commits), mib(st.wire.bytesRead), mib(st.wire.bytesWritten)],
+  ]);
+  return out;
+}
+
+export async function status(o: StatusOptions): Promise<number> {
+  if (o.client) {
+    try {
+      const c = await connect(o.client);
+      try {
+        await c.localio.settled();
+        const st = c.localio.status();
+        process.stdout.write(o.json ? JSON.stringify(st, null, 2) + '\n' : formatClientStatus(o.client, st));
+        return st.state === 'local' ? 0 : 3;
+      } finally {
+        await c.close();
+      }
+    } catch (e) {
+      complain(`${o.client}: ${why(e)}`);
+      return 1;
+    }
+  }
+  const dir = o.stateDir ?? defaultStateDir();
+  const socks = o.port !== undefined ? [controlSocketPath(dir, o.port)] : listControlSockets(dir);
+  if (socks.length === 0) {
+    complain(`no running server found (no control socket in ${dir}; give --state-dir as the server was started with)`);
+    return 1;
+  }
+  const all: NfsServerStatus[] = [];
+  let code = 0;
+  for (const p of socks) {
+    try {
+      all.push((await askControl(p)) as NfsServerStatus);
+    } catch (e) {
+      complain(`${p}: ${why(e)}`);
+      code = 1;
+    }
+  }
+  if (o.json) process.stdout.write(JSON.stringify(o.port !== undefined ? all[0] ?? null : all, null, 2) + '\n');
+  else process.stdout.write(all.map(formatServerStatus).join('\n'));
+  return code;
+}
