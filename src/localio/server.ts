@@ -88,6 +88,8 @@ interface ServedFile {
 }
 
 let nextBindingId = 1;
+/** Opens a unix client may have in flight at once (a real client has one per file being opened). */
+const MAX_PENDING_OPENS = 256;
 
 /** One bound client. */
 class Binding {
@@ -95,6 +97,7 @@ class Binding {
   readonly since = new Date();
   readonly files = new Map<number, ServedFile>();
   opens = 0;
+  pendingOpens = 0;
   closed = false;
   /** Ask the client to close its descriptors (of one export, or all); resolves when it did. */
   invalidate: (exportId: number | undefined, reason: string) => Promise<void> = async () => undefined;
@@ -337,11 +340,14 @@ export class LocalioServer {
   private onClientMessage(b: Binding, ch: SeqpacketChannel, m: ChannelMsg, acks: Map<number, () => void>): void {
     switch (m.t) {
       case 'open': {
-        if (b.files.has(m.id)) {
+        // A reused id, or a client flooding opens faster than they complete, loses its channel.
+        if (b.files.has(m.id) || b.pendingOpens >= MAX_PENDING_OPENS) {
+          log.warn('localio.channel.abuse', { id: b.id, reason: b.pendingOpens >= MAX_PENDING_OPENS ? 'too many opens in flight' : 'open id reused' });
           ch.close();
           return;
         }
-        this.open(b, m.fh, m.cred, m.mode).then(
+        b.pendingOpens++;
+        this.open(b, m.fh, m.cred, m.mode).finally(() => b.pendingOpens--).then(
           (f) => {
             if (ch.closed || b.closed) {
               void f.lf.close();
