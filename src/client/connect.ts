@@ -189,8 +189,10 @@ export async function connect(target: string | ConnectOptions, options: Partial<
       label: `${o.host}:${nfsPort}`,
       // With the mount's credential, on the NFS connection (the server binds that connection's identity).
       call: async (proc, args) => {
-        await nfsTs[0].call(LOCALIO_PROGRAM, LOCALIO_V1, proc, cred, args ? (w) => w.fixedOpaque(args) : undefined, 16, proc === 0 ? 'localio.null' : 'localio.uuid_is_local');
+        // Soft whatever the mount: a probe must never hang around (or keep the process alive) for a server that is gone.
+        await nfsTs[0].call(LOCALIO_PROGRAM, LOCALIO_V1, proc, cred, args ? (w) => w.fixedOpaque(args) : undefined, 16, proc === 0 ? 'localio.null' : 'localio.uuid_is_local', 10_000);
       },
+      connected: () => nfsTs[0].isConnected,
     });
     for (const t of nfsTs) t.onReconnect = () => localio.reconnected();
     const client = new NfsClient({

@@ -116,6 +116,8 @@ interface PendingCall {
   /** Connection generation the message was last written on (0 = not yet sent). */
   sentOn: number;
   label: string;
+  /** Per-call soft limit (LOCALIO probes): fail after one timeout of this many ms, whatever the mount mode. */
+  softMs?: number;
 }
 
 function rpcError(h: ReplyHeader, label: string): NfsError {
@@ -181,7 +183,17 @@ export class RpcTransport {
    * regrowth. Resolves with a reader at the result of an accepted SUCCESS
    * reply; rejects with an NfsError otherwise.
    */
-  async call(prog: number, vers: number, proc: number, cred: OpaqueAuth, encode?: (w: XdrWriter) => void, sizeHint = 256, label = this.opts.label): Promise<RpcReply> {
+  async call(
+    prog: number,
+    vers: number,
+    proc: number,
+    cred: OpaqueAuth,
+    encode?: (w: XdrWriter) => void,
+    sizeHint = 256,
+    label = this.opts.label,
+    /** Fail with ETIMEDOUT after this many ms without an answer, even on a hard mount (background probes). */
+    softMs?: number,
+  ): Promise<RpcReply> {
     if (this.closed) throw new NfsError('ECONNABORTED', { description: 'the NFS client is closed', syscall: label });
     if (this.inFlight >= this.opts.maxInFlight) {
       await new Promise<void>((r) => this.waiters.push(r));
@@ -196,7 +208,7 @@ export class RpcTransport {
     w.patch32(0, (LAST_FRAGMENT | (msg.length - 4)) >>> 0);
     this.stats.calls++;
     return new Promise<RpcReply>((resolve, reject) => {
-      const c: PendingCall = { xid, msg, resolve, reject, tries: 0, sentOn: 0, label };
+      const c: PendingCall = { xid, msg, resolve, reject, tries: 0, sentOn: 0, label, softMs };
       this.pending.set(xid, c);
       if (this.pending.size === 1) this.refresh();
       this.arm(c);
@@ -232,6 +244,10 @@ export class RpcTransport {
     return this.closed;
   }
 
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
   /** Calls outstanding (sent or waiting to be). */
   get outstanding(): number {
     return this.pending.size + this.waiters.length;
@@ -261,7 +277,7 @@ export class RpcTransport {
   }
 
   private arm(c: PendingCall): void {
-    c.timer = setTimeout(() => this.onTimeout(c), this.opts.timeout);
+    c.timer = setTimeout(() => this.onTimeout(c), c.softMs ?? this.opts.timeout);
     c.timer.unref();
   }
 
@@ -270,11 +286,11 @@ export class RpcTransport {
     c.tries++;
     this.stats.timeouts++;
     if (clientChannel.hasSubscribers) clientChannel.publish({ event: 'timeout', label: c.label, xid: c.xid, tries: c.tries, port: this.opts.port });
-    if (this.opts.mode === 'soft' && c.tries >= this.opts.retrans) {
+    if (c.softMs !== undefined || (this.opts.mode === 'soft' && c.tries >= this.opts.retrans)) {
       this.finish(c);
       c.reject(
         new NfsError('ETIMEDOUT', {
-          description: `the server ${this.opts.host}:${this.opts.port} did not answer (${c.tries} tries of ${this.opts.timeout} ms)`,
+          description: `the server ${this.opts.host}:${this.opts.port} did not answer (${c.tries} tries of ${c.softMs ?? this.opts.timeout} ms)`,
           syscall: c.label,
           cause: this.lastError,
         }),

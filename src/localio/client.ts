@@ -55,6 +55,8 @@ export interface LocalioClientOptions {
   probeTimeoutMs?: number;
   /** Send a LOCALIO call over the wire: resolves on an accepted SUCCESS, rejects with the RPC error. */
   call(proc: number, args?: Buffer): Promise<void>;
+  /** Whether the NFS connection is up: a re-probe waits for the reconnect instead of knocking on a dead server. */
+  connected?: () => boolean;
   /** Label for logs (the server address). */
   label: string;
 }
@@ -234,6 +236,8 @@ export class LocalioClient {
     this.backoff = Math.min(PROBE_BACKOFF_MAX, this.backoff * 2);
     this.reprobeTimer = setTimeout(() => {
       this.reprobeTimer = undefined;
+      // Disconnected: reconnected() probes when the connection is back.
+      if (this.opts.connected && !this.opts.connected()) return;
       this.probe('retry');
     }, wait);
     this.reprobeTimer.unref();
