@@ -13,6 +13,7 @@ export interface ServeOptions {
   wtmax: number;
   localio?: boolean;
   rendezvous?: string;
+  metrics?: string;
 }
 
 function urlHost(h: string): string {
@@ -46,6 +47,7 @@ export async function serve(dir: string | undefined, o: ServeOptions): Promise<n
     wtmax: o.wtmax,
     localio: o.localio,
     rendezvous: o.rendezvous,
+    metrics: o.metrics,
   });
   const id = server.identity;
   log.info('server.started', {

@@ -36,7 +36,9 @@ import { registerNonce, unregisterNonce } from './registry.js';
 import { ensureRendezvousDir, socketName, sweepStale } from './rendezvous.js';
 import { CHANNEL_VERSION, decodeMsg, encodeMsg, type ChannelMsg } from './protocol.js';
 import { loadFdPass, SeqpacketChannel, SeqpacketListener, type FdPassNative } from './native.js';
-import type { InProcessServer, InvalidateTarget, LocalCred, LocalFile, LocalMode } from './types.js';
+import type { ClientReport, InProcessServer, InvalidateTarget, IoCounts, LocalCred, LocalFile, LocalMode } from './types.js';
+
+export type { IoCounts };
 import { codeOf, errnoError, publish } from './events.js';
 
 export type LocalioState = 'off' | 'probing' | 'local' | 'disabled';
@@ -59,14 +61,6 @@ export interface LocalioClientOptions {
   connected?: () => boolean;
   /** Label for logs (the server address). */
   label: string;
-}
-
-export interface IoCounts {
-  reads: number;
-  writes: number;
-  commits: number;
-  bytesRead: number;
-  bytesWritten: number;
 }
 
 export interface LocalioClientStatus {
@@ -377,7 +371,13 @@ export class LocalioClient {
     return {
       invalidate: (exportId, reason) => this.invalidate(l, exportId, reason),
       lost: (reason) => this.lost(l, reason),
+      report: () => this.report(),
     };
+  }
+
+  /** What the server shows about us (status, metrics). */
+  report(): ClientReport {
+    return { local: { ...this.counters.local }, wire: { ...this.counters.wire }, fallbacks: this.counters.fallbacks };
   }
 
   private async invalidate(l: ServerLink, exportId: number | undefined, reason: string): Promise<void> {
@@ -666,6 +666,7 @@ class UnixLink implements ServerLink {
   ) {
     ch.onMessage = (data, fds) => this.onMessage(data, fds);
     ch.onClose = (err) => {
+      clearInterval(this.reporter);
       const e = errnoError('ECHANNELCLOSED', 'the LOCALIO channel closed');
       for (const id of [...this.pending.keys()]) this.settle(id)?.reject(e);
       this.target?.lost(`channel closed${err ? ` (${err})` : ''}`);
@@ -674,7 +675,24 @@ class UnixLink implements ServerLink {
 
   attach(t: InvalidateTarget): void {
     this.target = t;
+    // Local I/O never reaches the server: tell it our counters (for its status and metrics), when they change.
+    let last = '';
+    this.reporter = setInterval(() => {
+      if (this.ch.closed || !t.report) return;
+      const m = encodeMsg({ t: 'stats', ...t.report() });
+      const k = m.toString('latin1');
+      if (k === last) return;
+      last = k;
+      try {
+        this.ch.send(m);
+      } catch {
+        // closing
+      }
+    }, 1000);
+    this.reporter.unref();
   }
+
+  private reporter?: NodeJS.Timeout;
 
   private onMessage(data: Buffer, fds: number[]): void {
     let m: ChannelMsg;
@@ -767,6 +785,14 @@ class UnixLink implements ServerLink {
   put(): void {}
 
   detach(): void {
+    // Last counters first, so the server's totals include this client's final I/O.
+    if (!this.ch.closed && this.target?.report) {
+      try {
+        this.ch.send(encodeMsg({ t: 'stats', ...this.target.report() }));
+      } catch {
+        // closing anyway
+      }
+    }
     this.ch.close();
   }
 }

@@ -11,8 +11,9 @@
  *   client → server  release     {id}                     the client closed that descriptor
  *   server → client  invalidate  {seq, exportId?, reason}
  *   client → server  invalidated {seq}                    its descriptors are closed
+ *   client → server  stats       {local, wire, fallbacks} its counters (for status and metrics), when changed
  */
-import type { LocalCred, LocalMode } from './types.js';
+import type { ClientReport, IoCounts, LocalCred, LocalMode } from './types.js';
 
 export const CHANNEL_VERSION = 1;
 export const MAX_MESSAGE = 16 * 1024;
@@ -28,7 +29,8 @@ export type ChannelMsg =
   | { t: 'error'; id: number; code: string; message: string }
   | { t: 'release'; id: number }
   | { t: 'invalidate'; seq: number; exportId?: number; reason: string }
-  | { t: 'invalidated'; seq: number };
+  | { t: 'invalidated'; seq: number }
+  | ({ t: 'stats' } & ClientReport);
 
 export class ChannelProtocolError extends Error {
   readonly code = 'ELOCALIOPROTO';
@@ -49,6 +51,20 @@ function u32(o: Record<string, unknown>, k: string): number {
   const v = o[k];
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new ChannelProtocolError(`bad ${k}`);
   return v;
+}
+
+/** A byte or operation count: a non-negative safe integer. */
+function count(o: Record<string, unknown>, k: string): number {
+  const v = o[k];
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new ChannelProtocolError(`bad ${k}`);
+  return v;
+}
+
+function io(o: Record<string, unknown>, k: string): IoCounts {
+  const v = o[k];
+  if (typeof v !== 'object' || v === null) throw new ChannelProtocolError(`bad ${k}`);
+  const r = v as Record<string, unknown>;
+  return { reads: count(r, 'reads'), writes: count(r, 'writes'), commits: count(r, 'commits'), bytesRead: count(r, 'bytesRead'), bytesWritten: count(r, 'bytesWritten') };
 }
 
 function text(o: Record<string, unknown>, k: string): string {
@@ -94,6 +110,8 @@ export function decodeMsg(data: Buffer): ChannelMsg {
       return { t: 'invalidate', seq: u32(r, 'seq'), exportId: r.exportId === undefined ? undefined : u32(r, 'exportId'), reason: text(r, 'reason') };
     case 'invalidated':
       return { t: 'invalidated', seq: u32(r, 'seq') };
+    case 'stats':
+      return { t: 'stats', local: io(r, 'local'), wire: io(r, 'wire'), fallbacks: count(r, 'fallbacks') };
     default:
       throw new ChannelProtocolError('unknown message type');
   }

@@ -33,7 +33,7 @@ import { findSocket } from './rendezvous.js';
 import { ServeRef } from './serve-ref.js';
 import { CHANNEL_VERSION, decodeMsg, encodeMsg, type ChannelMsg } from './protocol.js';
 import { loadFdPass, SeqpacketChannel } from './native.js';
-import type { InProcessProbe, InProcessServer, LocalCred, LocalMode } from './types.js';
+import type { ClientReport, InProcessProbe, InProcessServer, IoCounts, LocalCred, LocalMode } from './types.js';
 import { codeOf, errnoError, publish, within } from './events.js';
 
 export interface LocalioServerOptions {
@@ -71,9 +71,13 @@ export interface LocalioBindingStatus {
   processUid?: number;
   openFiles: number;
   opens: number;
+  /** The client's own counters (local vs wire I/O, fallbacks), as it last reported them. */
+  report?: ClientReport;
 }
 
 export interface LocalioServerStatus {
+  /** Local vs wire I/O and fallbacks summed over every client ever bound (departed ones included). */
+  io: ClientReport;
   enabled: boolean;
   crossProcess: boolean;
   crossProcessReason?: string;
@@ -103,6 +107,8 @@ class Binding {
   invalidate: (exportId: number | undefined, reason: string) => Promise<void> = async () => undefined;
   /** Tear the binding down for good (the client is told, or its channel closed). */
   teardown: (reason: string) => void = () => undefined;
+  /** The client's counters: read live in-process, last pushed across processes. */
+  report: () => ClientReport | undefined = () => undefined;
 
   constructor(
     readonly kind: 'in-process' | 'unix',
@@ -125,6 +131,7 @@ class Binding {
       processUid: this.processUid,
       openFiles: this.files.size,
       opens: this.opens,
+      report: this.report(),
     };
   }
 
@@ -138,6 +145,24 @@ class Binding {
   }
 }
 
+function zeroIo(): IoCounts {
+  return { reads: 0, writes: 0, commits: 0, bytesRead: 0, bytesWritten: 0 };
+}
+
+function addReport(into: ClientReport, r: ClientReport | undefined): void {
+  if (!r) return;
+  for (const side of ['local', 'wire'] as const) {
+    const a = into[side];
+    const b = r[side];
+    a.reads += b.reads;
+    a.writes += b.writes;
+    a.commits += b.commits;
+    a.bytesRead += b.bytesRead;
+    a.bytesWritten += b.bytesWritten;
+  }
+  into.fallbacks += r.fallbacks;
+}
+
 export class LocalioServer {
   /** Unique per server start: a restarted server is another instance and every binding to the old one is gone. */
   readonly instance = randomBytes(8).toString('hex');
@@ -147,6 +172,8 @@ export class LocalioServer {
   private readonly crossProcess: boolean;
   private readonly crossProcessReason?: string;
   private closing?: Promise<void>;
+  /** Counters of clients no longer bound, so the totals only grow. */
+  private readonly departed: ClientReport = { local: zeroIo(), wire: zeroIo(), fallbacks: 0 };
 
   constructor(private readonly opts: LocalioServerOptions) {
     let cross = opts.crossProcess ?? true;
@@ -169,7 +196,10 @@ export class LocalioServer {
   }
 
   status(): LocalioServerStatus {
+    const io: ClientReport = { local: { ...this.departed.local }, wire: { ...this.departed.wire }, fallbacks: this.departed.fallbacks };
+    for (const b of this.bindings) addReport(io, b.report());
     return {
+      io,
       enabled: this.ref.live,
       crossProcess: this.crossProcess,
       crossProcessReason: this.crossProcessReason,
@@ -203,6 +233,7 @@ export class LocalioServer {
   private unbind(b: Binding, reason: string): void {
     if (b.closed) return;
     b.closed = true;
+    addReport(this.departed, b.report());
     this.bindings.delete(b);
     b.releaseFiles();
     this.counters.unbinds++;
@@ -248,6 +279,7 @@ export class LocalioServer {
     if (!target) return;
     b.invalidate = (exportId, reason) => target.invalidate(exportId, reason);
     b.teardown = (reason) => target.lost(reason);
+    b.report = () => target.report?.();
     this.added(b);
   }
 
@@ -378,6 +410,11 @@ export class LocalioServer {
           b.files.delete(m.id);
           void f.lf.close();
         }
+        return;
+      }
+      case 'stats': {
+        const r: ClientReport = { local: m.local, wire: m.wire, fallbacks: m.fallbacks };
+        b.report = () => r;
         return;
       }
       case 'invalidated': {

@@ -23,6 +23,21 @@ export interface LocalFile {
   release(): void;
 }
 
+export interface IoCounts {
+  reads: number;
+  writes: number;
+  commits: number;
+  bytesRead: number;
+  bytesWritten: number;
+}
+
+/** A client's own counters, shown by the server's status and metrics (local I/O never reaches the server). */
+export interface ClientReport {
+  local: IoCounts;
+  wire: IoCounts;
+  fallbacks: number;
+}
+
 /** What the client's side of a binding must do when the server invalidates it. */
 export interface InvalidateTarget {
   /**
@@ -32,6 +47,8 @@ export interface InvalidateTarget {
   invalidate(exportId: number | undefined, reason: string): Promise<void>;
   /** The binding is gone for good (server closed, channel lost). */
   lost(reason: string): void;
+  /** The client's counters now (in-process: read directly). */
+  report?(): ClientReport;
 }
 
 /** The server side of an in-process binding, handed to the client by claim(). */

@@ -27,6 +27,8 @@ export interface ProcedureDef<A = any, R = any> {
    * the encoder (READ data from a pool).
    */
   release?(res: R): void;
+  /** Data bytes the call moved (READ/WRITE), for metrics. */
+  bytes?(res: R): number;
 }
 
 /** A program: its number and, per version, the procedure table indexed by procedure number. */

@@ -60,6 +60,8 @@ export interface CallEvent {
   name: string;
   status: string;
   durationNs: bigint;
+  /** Data bytes moved (READ/WRITE; 0 for others). */
+  bytes: number;
 }
 
 let nextConnectionId = 1;
@@ -396,8 +398,10 @@ class Connection {
     let chunks: Buffer[];
     let status = 'SUCCESS';
     let sent: (() => void) | undefined;
+    let bytes = 0;
     try {
       const res = await proc.handle(args, ctx);
+      if (proc.bytes) bytes = proc.bytes(res);
       if (proc.release) sent = () => proc.release!(res);
       const w = new XdrWriter(256);
       writeAcceptedHeader(w, xid, 'SUCCESS');
@@ -427,12 +431,12 @@ class Connection {
       chunks = [reply];
     }
     this.send(chunks, sent);
-    this.emitCall(header, proc, status, t0);
+    this.emitCall(header, proc, status, t0, bytes);
   }
 
-  private emitCall(h: { prog: number; vers: number; proc: number }, proc: ProcedureDef, status: string, t0: bigint): void {
+  private emitCall(h: { prog: number; vers: number; proc: number }, proc: ProcedureDef, status: string, t0: bigint, bytes = 0): void {
     if (this.owner.listenerCount('call') === 0) return;
-    const ev: CallEvent = { prog: h.prog, vers: h.vers, proc: h.proc, name: proc.name, status, durationNs: process.hrtime.bigint() - t0 };
+    const ev: CallEvent = { prog: h.prog, vers: h.vers, proc: h.proc, name: proc.name, status, durationNs: process.hrtime.bigint() - t0, bytes };
     this.owner.emit('call', ev);
   }
 }

@@ -21,6 +21,7 @@ import { PosixBackend, ReadAheadBackend, type Backend } from '../storage/index.j
 import { log } from '../util/log.js';
 import { LocalioServer, type LocalioServerStatus } from '../localio/server.js';
 import { ControlServer, controlSocketPath } from './control.js';
+import { createMetrics, MetricsServer } from './metrics.js';
 import type { ConnectionInfo } from '../rpc/server.js';
 
 export interface NfsServerOptions {
@@ -51,6 +52,8 @@ export interface NfsServerOptions {
   localioInvalidateTimeoutMs?: number;
   /** Answer `nfs-localio status` on <stateDir>/control-<port>.sock. Default true. */
   control?: boolean;
+  /** Serve Prometheus metrics at http://HOST:PORT/metrics ("PORT" alone: on 127.0.0.1). Off by default. */
+  metrics?: string;
 }
 
 /** What `nfs-localio status` shows. */
@@ -83,6 +86,7 @@ export class NfsServer {
   readonly identity: ServerIdentity;
   private portmapRpc?: RpcServer;
   private control?: ControlServer;
+  private metricsServer?: MetricsServer;
   private readonly started = new Date();
   /** LOCALIO's server side; undefined when disabled. */
   readonly localio?: LocalioServer;
@@ -153,6 +157,10 @@ export class NfsServer {
         server.portmapRpc = new RpcServer([createPortmapProgram({ mappings: () => server.mappings() })]);
         await server.portmapRpc.listen(pmPort, opts.host ?? '127.0.0.1');
       }
+      if (opts.metrics !== undefined) {
+        const reg = createMetrics({ rpc: server.rpc, stats: () => server.rpc.stats(), localio: () => server.localio?.status() });
+        server.metricsServer = await MetricsServer.start(reg, opts.metrics);
+      }
       if (opts.control !== false) {
         try {
           server.control = await ControlServer.start(controlSocketPath(stateDir, server.port), () => server.status());
@@ -173,6 +181,11 @@ export class NfsServer {
 
   get host(): string {
     return this.rpc.address()?.address ?? '';
+  }
+
+  /** Where the metrics endpoint listens, when enabled. */
+  get metricsAddress(): { address: string; port: number } | undefined {
+    return this.metricsServer?.address();
   }
 
   get portmapPort(): number | undefined {
@@ -264,6 +277,7 @@ export class NfsServer {
     this.closing ??= (async () => {
       await this.localio?.close();
       await this.control?.close();
+      await this.metricsServer?.close();
       await Promise.all([this.rpc.close(), this.portmapRpc?.close()]);
       for (const b of this.ownedBackends) await b.close().catch(() => {});
       this.ownedBackends.clear();

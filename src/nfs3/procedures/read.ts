@@ -27,6 +27,7 @@ export function readProcedure(env: Nfs3Env): ProcedureDef<ReadArgs, ReadRes> {
   return {
     name: 'READ',
     decode: decodeReadArgs,
+    bytes: (res) => (res.status === 0 ? res.count : 0),
     async handle(args, ctx) {
       let v: Verified | undefined;
       try {

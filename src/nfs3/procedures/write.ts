@@ -25,6 +25,7 @@ export function writeProcedure(env: Nfs3Env): ProcedureDef<WriteArgs, WriteRes> 
   return {
     name: 'WRITE',
     decode: makeDecodeWriteArgs(env.wtmax + WRITE_SLACK),
+    bytes: (res) => (res.status === 0 ? res.count : 0),
     async handle(args, ctx) {
       const v = await verifyForWrite(env, args.file, ctx);
       if ('status' in v) return v;
