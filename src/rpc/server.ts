@@ -218,7 +218,7 @@ class Connection {
     this.info = { id, peer: this.peer, since: new Date(), calls: 0, authFlavor: 'unknown' };
     owner.track(this.info, id);
     owner.emit('connect', { id, peer: this.peer });
-    log.debug('rpc.connect', { conn: id, peer: `${this.peer.address}:${this.peer.port}` });
+    log.info('client.connected', { conn: id, peer: `${this.peer.address}:${this.peer.port}` });
     socket.on('data', (chunk: Buffer) => {
       try {
         this.reader.push(chunk);
@@ -241,7 +241,7 @@ class Connection {
       owner.forget(socket);
       owner.track(undefined, id);
       owner.emit('disconnect', { id, peer: this.peer });
-      log.debug('rpc.disconnect', { conn: id });
+      log.info('client.disconnected', { conn: id, peer: `${this.peer.address}:${this.peer.port}`, calls: this.info.calls });
     });
   }
 
