@@ -111,6 +111,8 @@ interface Slot {
 const GONE = new Set(['ENXIO', 'ENOENT', 'ENOMEM', 'ECHANNELCLOSED', 'EPIPE', 'ECONNRESET']);
 const PROBE_BACKOFF_MIN = 1000;
 const PROBE_BACKOFF_MAX = 60_000;
+/** How long a refused local open sends that file's I/O straight to the wire. */
+const REFUSED_MS = 2000;
 const probeByte = Buffer.alloc(1);
 
 function pread(fd: number, bufs: NodeJS.ArrayBufferView[], pos: number): Promise<number> {
@@ -132,6 +134,9 @@ export class LocalioClient {
   private link?: ServerLink;
   private readonly slots = new Map<string, Slot>();
   private readonly opening = new Map<string, Promise<Slot | undefined>>();
+  /** Files whose local open the server refused, until when (a permission or type answer is not retried per I/O). */
+  private readonly refused = new Map<string, number>();
+  private closing?: Promise<void>;
   /** Local write verifier (the kernel's cl_nfssvc_boot): changes on any local write or commit error. */
   private verf = randomBytes(8);
   private probing?: Promise<void>;
@@ -319,6 +324,7 @@ export class LocalioClient {
     }
     if (bound) {
       this.link = bound;
+      this.refused.clear();
       this.backoff = PROBE_BACKOFF_MIN;
       this.counters.enables++;
       this.setState('local', `bound to server ${bound.instance} (${bound.kind})`);
@@ -470,6 +476,11 @@ export class LocalioClient {
   }
 
   private async openSlot(l: ServerLink, fh: Buffer, mode: LocalMode, key: string): Promise<Slot | undefined> {
+    const refusedUntil = this.refused.get(key);
+    if (refusedUntil !== undefined) {
+      if (refusedUntil > Date.now()) return undefined;
+      this.refused.delete(key);
+    }
     let file: LocalFile;
     try {
       file = await l.open(fh, this.opts.cred!, mode);
@@ -478,6 +489,11 @@ export class LocalioClient {
       this.counters.fallbacks++;
       publish('client', 'fallback', { op: 'open', code });
       if (GONE.has(code)) this.disable(`local open failed with ${code}`);
+      else {
+        // EACCES, ESTALE, EOPNOTSUPP…: the wire answers this file for a while, without asking again per I/O.
+        if (this.refused.size >= 1024) this.refused.clear();
+        this.refused.set(key, Date.now() + REFUSED_MS);
+      }
       return undefined;
     }
     if (this.link !== l || this.closed) {
@@ -603,16 +619,18 @@ export class LocalioClient {
   }
 
   /** Close every descriptor (after its I/O) and leave the server. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    clearTimeout(this.reprobeTimer);
-    clearInterval(this.sweepTimer);
-    await Promise.all([...this.slots.values()].map((s) => this.retire(s)));
-    const l = this.link;
-    this.link = undefined;
-    l?.detach();
-    this.setState('off', 'client closed');
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.closed = true;
+      clearTimeout(this.reprobeTimer);
+      clearInterval(this.sweepTimer);
+      await Promise.all([...this.slots.values()].map((s) => this.retire(s)));
+      const l = this.link;
+      this.link = undefined;
+      l?.detach();
+      this.setState('off', 'client closed');
+    })();
+    return this.closing;
   }
 }
 

@@ -135,8 +135,18 @@ class Binding {
     };
   }
 
-  /** Drop the server's references on files (all, or of one export). */
+  /**
+   * Drop the server's references on files (all, or of one export) — for a
+   * unix client only: it holds its own copies, so the server's reference can
+   * go whatever the client does. An in-process client shares the server's
+   * descriptor; dropping its reference under a local I/O still in flight
+   * would let the number be closed and reused under that I/O. Its references
+   * go when it releases them, after its I/O (the descriptor cache closes a
+   * descriptor only when the last reference is gone, even after the backend
+   * is closed).
+   */
   releaseFiles(exportId?: number): void {
+    if (this.kind === 'in-process') return;
     for (const [id, f] of this.files) {
       if (exportId !== undefined && f.exportId !== exportId) continue;
       this.files.delete(id);
