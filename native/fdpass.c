@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -482,6 +483,49 @@ static napi_value js_peer_cred(napi_env env, napi_callback_info info) {
   return obj;
 }
 
+/*
+ * preadNoWait(fd, buf: Uint8Array, offset, length, position) → bytes read
+ * (up to length + 1: one extra probe byte tells whether data follows), or
+ * -1 when the data is not all in the page cache (RWF_NOWAIT → EAGAIN), or -2
+ * when the file system does not support RWF_NOWAIT. Never waits for I/O, so
+ * LOCALIO can serve page-cache hits on the event loop without a thread-pool
+ * round trip (the trip costs ~30 µs; a cached 4 KiB copy ~2 µs) and send
+ * everything else to the pool.
+ */
+static napi_value js_pread_nowait(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  int32_t fd, off, len;
+  int64_t pos;
+  napi_typedarray_type tt;
+  size_t n_el, boff;
+  void *data;
+  napi_value ab;
+  static char probe;
+  if (!get_args(env, info, 5, argv) || !get_nonneg(env, argv[0], "fd", &fd)) return NULL;
+  if (napi_get_typedarray_info(env, argv[1], &tt, &n_el, &data, &ab, &boff) != napi_ok || tt != napi_uint8_array) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "buf must be a Uint8Array");
+    return NULL;
+  }
+  if (!get_nonneg(env, argv[2], "offset", &off) || !get_nonneg(env, argv[3], "length", &len)) return NULL;
+  if (napi_get_value_int64(env, argv[4], &pos) != napi_ok || pos < 0) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "position must be a non-negative integer");
+    return NULL;
+  }
+  if ((size_t)off > n_el || (size_t)len > n_el - (size_t)off) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "offset + length beyond the buffer");
+    return NULL;
+  }
+  struct iovec iov[2] = { { (char *)data + off, (size_t)len }, { &probe, 1 } };
+  ssize_t n;
+  do n = preadv2(fd, iov, 2, (off_t)pos, RWF_NOWAIT); while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno == EAGAIN) return make_int(env, -1);
+    if (errno == EOPNOTSUPP) return make_int(env, -2);
+    return throw_errno(env, "preadv2", errno);
+  }
+  return make_int(env, (int)n);
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
     { "listen", NULL, js_listen, NULL, NULL, NULL, napi_enumerable, NULL },
@@ -492,6 +536,7 @@ NAPI_MODULE_INIT() {
     { "shutdown", NULL, js_shutdown, NULL, NULL, NULL, napi_enumerable, NULL },
     { "close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL },
     { "peerCred", NULL, js_peer_cred, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "preadNoWait", NULL, js_pread_nowait, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

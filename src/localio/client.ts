@@ -98,6 +98,8 @@ interface ServerLink {
 }
 
 interface Slot {
+  /** false once the file system said it has no RWF_NOWAIT. */
+  nowait?: boolean;
   key: string;
   mode: LocalMode;
   file: LocalFile;
@@ -114,6 +116,32 @@ const PROBE_BACKOFF_MAX = 60_000;
 /** How long a refused local open sends that file's I/O straight to the wire. */
 const REFUSED_MS = 2000;
 const probeByte = Buffer.alloc(1);
+/**
+ * Reads up to this size try the page cache first, on the event loop
+ * (preadv2 RWF_NOWAIT through the addon): a cached 4 KiB read costs ~2 µs
+ * there against ~30 µs for the thread-pool round trip. Never waits for I/O
+ * (not cached → the pool), and bounded so the loop is never held long.
+ */
+const NOWAIT_MAX = 256 * 1024;
+/**
+ * A read served from the page cache completes without touching the event
+ * loop, so `while (…) await fh.read(…)` would never let timers or sockets
+ * run. After this many in a row within one turn of the loop, the next read
+ * goes through the pool (which yields); the count restarts each turn.
+ */
+const NOWAIT_STREAK = 64;
+let nowaitStreak = 0;
+let streakReset = false;
+function nowaitTurn(): boolean {
+  if (!streakReset) {
+    streakReset = true;
+    setImmediate(() => {
+      nowaitStreak = 0;
+      streakReset = false;
+    }).unref();
+  }
+  return ++nowaitStreak <= NOWAIT_STREAK;
+}
 
 function pread(fd: number, bufs: NodeJS.ArrayBufferView[], pos: number): Promise<number> {
   return new Promise((resolve, reject) => fs.readv(fd, bufs, pos, (err, n) => (err ? reject(err) : resolve(n))));
@@ -542,6 +570,22 @@ export class LocalioClient {
     try {
       let got = 0;
       let eof = false;
+      const nw = this.native?.preadNoWait;
+      if (nw && len <= NOWAIT_MAX && s.nowait !== false && nowaitTurn()) {
+        const n = nw(s.file.fd, into, at, len, pos);
+        if (n > len) {
+          this.countRead(len);
+          return { status: 0, n: len, eof: false };
+        }
+        if (n === 0) {
+          this.countRead(0);
+          return { status: 0, n: 0, eof: true };
+        }
+        if (n === -2) s.nowait = false;
+        // n > 0: part of it was cached (or it ends at EOF): the pool reads the rest and tells EOF
+        else if (n > 0) got = n;
+      }
+      if (got === len) eof = (await pread(s.file.fd, [probeByte], pos + len)) === 0;
       while (got < len) {
         const want = Math.min(len - got, 1 << 30);
         // One extra probe byte tells whether data follows: eof from the file size without an fstat.
@@ -554,8 +598,7 @@ export class LocalioClient {
         eof = true;
         break;
       }
-      this.counters.local.reads++;
-      this.counters.local.bytesRead += got;
+      this.countRead(got);
       return { status: 0, n: got, eof };
     } catch (e) {
       const st = this.failed(e, 'read', false);
@@ -563,6 +606,11 @@ export class LocalioClient {
     } finally {
       this.put(s, l);
     }
+  }
+
+  private countRead(n: number): void {
+    this.counters.local.reads++;
+    this.counters.local.bytesRead += n;
   }
 
   /** WRITE honouring stable_how. undefined: use the wire. */

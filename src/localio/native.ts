@@ -27,6 +27,13 @@ export interface FdPassNative {
   shutdown(fd: number): void;
   close(fd: number): void;
   peerCred(fd: number): { pid: number; uid: number; gid: number };
+  /**
+   * preadv2(RWF_NOWAIT) of `length` bytes plus one probe byte: the count read
+   * (up to length + 1), -1 when not all of it is in the page cache, -2 when
+   * the file system has no RWF_NOWAIT. Never waits for I/O. (Optional: an
+   * addon built before it existed lacks it.)
+   */
+  preadNoWait?(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number;
 }
 
 export type FdPassLoadResult = { native: FdPassNative } | { native: undefined; reason: string };

@@ -1004,3 +1004,32 @@ test('idle descriptors: the client closes a cached descriptor unused for localio
     f.cleanup();
   }
 });
+
+test('a loop of awaited local reads served from the page cache still lets timers and sockets run', WATCHDOG, async (t) => {
+  const f = fixture('yield');
+  const dir = f.dir('export');
+  put(path.join(dir, 'x.bin'), randomBytes(1 << 20), TEST_UID, TEST_GID, 0o644);
+  const srv = await startServer(f, [exportOf(dir)]);
+  const c = await connectTo(f, srv, dir);
+  try {
+    await c.localio.settled();
+    assert.equal(c.localio.status().state, 'local');
+    const h = await c.open('/x.bin', 'r');
+    const buf = Buffer.alloc(4096);
+    let fired = false;
+    setTimeout(() => (fired = true), 20);
+    let reads = 0;
+    // Without yielding, this loop would spin on microtasks forever and the timer would never fire.
+    while (!fired) {
+      await h.read(buf, 0, 4096, (reads++ % 256) * 4096);
+      if (reads > 5_000_000) break;
+    }
+    assert.ok(fired, 'the timer fired while the loop ran');
+    t.diagnostic(`${reads} local reads before the 20 ms timer fired`);
+    await h.close();
+  } finally {
+    await c.close();
+    await srv.close();
+    f.cleanup();
+  }
+});
