@@ -13,3 +13,8 @@ export {
 export { NfsServer, defaultExportEntry, type NfsServerOptions } from './server/index.js';
 export type { ExportNode } from './mount/types.js';
 export type { Fattr3, Nfstime3, Sattr3 } from './nfs3/types.js';
+export { localioChannel } from './localio/events.js';
+export type { LocalioClient, LocalioClientStatus, LocalioState, IoCounts } from './localio/client.js';
+export type { LocalioServerStatus, LocalioBindingStatus } from './localio/server.js';
+export type { NfsServerStatus } from './server/server.js';
+export { LOCALIO_PROGRAM } from './localio/constants.js';
