@@ -356,7 +356,7 @@ export class LocalioClient {
       this.backoff = PROBE_BACKOFF_MIN;
       this.counters.enables++;
       this.setState('local', `bound to server ${bound.instance} (${bound.kind})`);
-      log.info('localio.client.local', { server: this.opts.label, instance: bound.instance, channel: bound.kind });
+      log.debug('localio.client.local', { server: this.opts.label, instance: bound.instance, channel: bound.kind });
       this.startSweeper();
       return;
     }
@@ -436,7 +436,7 @@ export class LocalioClient {
     for (const s of [...this.slots.values()]) void this.retire(s);
     this.counters.disables++;
     this.setState('disabled', `server gone: ${reason}`);
-    log.info('localio.client.disabled', { server: this.opts.label, reason });
+    log.debug('localio.client.disabled', { server: this.opts.label, reason });
     this.scheduleReprobe();
   }
 
