@@ -492,7 +492,8 @@ export class LocalioClient {
         void p.finally(() => this.opening.delete(key));
       }
       s = await p;
-      if (!s || s.retired) return undefined;
+      // While the open ran, the binding may have gone (and another come): never mix the two.
+      if (!s || s.retired || this.link !== l) return undefined;
     }
     if (!l.tryGet()) {
       this.disable('the server is shutting down');
