@@ -167,7 +167,18 @@ export interface ReaddirplusArgs {
 }
 export interface EntryPlus3 extends Entry3 { attrs: PostOpAttr; handle: PostOpFh3 }
 export type ReaddirplusRes =
-  | Ok<{ dirAttrs: PostOpAttr; cookieverf: Buffer; entries: EntryPlus3[]; eof: boolean }>
+  | Ok<{
+      dirAttrs: PostOpAttr;
+      cookieverf: Buffer;
+      entries: EntryPlus3[];
+      eof: boolean;
+      /**
+       * Server side only: the entries already encoded (entryplus3 items, each
+       * with its leading TRUE, no list terminator), sent after `entries`.
+       * The READDIRPLUS procedure fills this instead of `entries`.
+       */
+      encoded?: Buffer;
+    }>
   | Fail<{ dirAttrs: PostOpAttr }>;
 
 export interface FsstatArgs { fsroot: Buffer }

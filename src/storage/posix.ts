@@ -39,6 +39,7 @@ import {
   statToAttrs,
   encodeKey,
   decodeKey,
+  genOf,
   rootTag,
   makeSpecial,
   makeSocket,
@@ -100,6 +101,8 @@ interface DirListing extends Listing {
   inos: (bigint | undefined)[];
 }
 
+/** Bound of the node memo (nodeFor): ~200 bytes each, so ~13 MiB at most. */
+const MAX_NODES = 65536;
 /** Directory listings cached at once (each up to a directory's size). */
 const MAX_LISTINGS = 64;
 /** A listing built this soon after the directory's last change may miss a same-tick change. */
@@ -151,6 +154,8 @@ export class PosixBackend implements Backend {
   private readonly fds: FdCache;
   private readonly lock = new RwLock();
   private readonly listings = new Map<bigint, DirListing>();
+  /** Recently minted nodes by inode number (bounded, see nodeFor). */
+  private readonly nodes = new Map<bigint, PosixNode>();
   private readonly stateFile: string | undefined;
   private readonly probe = Buffer.alloc(1);
   private closed = false;
@@ -176,7 +181,9 @@ export class PosixBackend implements Backend {
     this.useBirthtime = !fakeBirth && fsType !== OVERLAYFS_MAGIC;
     this.rootIno = st.ino;
     this.rootDev = st.dev;
-    this.rootGen = this.genOf(st);
+    // The full birth time here, as before keys were compacted: it names the
+    // state file (through the tag) and validates its contents.
+    this.rootGen = this.useBirthtime && st.birthtimeNs > 0n ? st.birthtimeNs : 0n;
     this.tag = rootTag(this.rootIno, this.rootGen);
     this.fsid = st.dev;
     this.table = new DentryTable(this.rootIno, this.rootPath);
@@ -204,13 +211,30 @@ export class PosixBackend implements Backend {
 
   // ---- identity ---------------------------------------------------------
 
+  /** The generation in keys (posix-util genOf: a 32-bit mix of the birth time). */
   private genOf(st: fs.BigIntStats): bigint {
-    return this.useBirthtime && st.birthtimeNs > 0n ? st.birthtimeNs : 0n;
+    return this.useBirthtime && st.birthtimeNs > 0n ? genOf(st.birthtimeNs) : 0n;
   }
 
   private mint(st: fs.BigIntStats): PosixNode {
-    const gen = this.genOf(st);
-    return new PosixNode(encodeKey(this.tag, st.ino, gen), st.ino, st.ino, gen);
+    return this.nodeFor(st.ino, this.genOf(st));
+  }
+
+  /**
+   * The node of (ino, gen), reusing the one minted last time when it is the
+   * same object: re-serving a listing then allocates no key, and the export
+   * layer's handle memo (keyed by node identity) hits. Nodes are immutable
+   * values, so sharing one between calls is safe.
+   */
+  private nodeFor(ino: bigint, gen: bigint): PosixNode {
+    const c = this.nodes.get(ino);
+    if (c !== undefined && c.gen === gen) return c;
+    const n = new PosixNode(encodeKey(this.tag, ino, gen), ino, ino, gen);
+    // Bounded by dropping the whole memo: a plain Map hit stays one lookup
+    // (a two-generation cache promotes entries on every hit in the old half).
+    if (c === undefined && this.nodes.size >= MAX_NODES) this.nodes.clear();
+    this.nodes.set(ino, n);
+    return n;
   }
 
   /** Mint a node for an entry we just saw at (dir, name) and remember where it lives. */
@@ -285,7 +309,7 @@ export class PosixBackend implements Backend {
     this.ensureOpen();
     const d = decodeKey(key, this.tag);
     if (d === undefined) throw storageError('ESTALE', 'not a key of this export');
-    const n = new PosixNode(Buffer.from(key), d.ino, d.ino, d.gen);
+    const n = this.nodeFor(d.ino, d.gen);
     // A cached descriptor pins the inode and we evict on removal: no lstat needed.
     if (this.fds.holds(n.ino, n.gen)) return n;
     return this.shared(async () => {
@@ -782,6 +806,7 @@ export class PosixBackend implements Backend {
     this.closed = true;
     this.scanner.stop();
     this.listings.clear();
+    this.nodes.clear();
     await this.fds.closeAll();
     if (this.stateFile !== undefined) {
       try {

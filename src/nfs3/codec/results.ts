@@ -167,7 +167,11 @@ export function entryPlus3Size(nameBytes: number, e: Pick<EntryPlus3, 'attrs' | 
   return entry3Size(nameBytes) + postOpAttrSize(e.attrs) + postOpFhSize(e.handle);
 }
 
-export function encodeReaddirplusRes(w: XdrWriter, res: ReaddirplusRes): void {
+/** The end of a dirlistplus3 / dirlist3: no more entries, then eof. Never written to. */
+const LIST_END_EOF = Buffer.from([0, 0, 0, 0, 0, 0, 0, 1]);
+const LIST_END_MORE = Buffer.alloc(8);
+
+export function encodeReaddirplusRes(w: XdrWriter, res: ReaddirplusRes): Buffer[] | void {
   w.uint32(res.status);
   writePostOpAttr(w, res.dirAttrs);
   if (res.status !== 0) return;
@@ -177,6 +181,9 @@ export function encodeReaddirplusRes(w: XdrWriter, res: ReaddirplusRes): void {
     writePostOpAttr(w, e.attrs);
     writePostOpFh(w, e.handle);
   }
+  // Pre-encoded entries (whole XDR items, a multiple of 4 bytes) go out as
+  // tail chunks, like READ data: no copy into the writer, no regrowth.
+  if (res.encoded !== undefined) return [res.encoded, res.eof ? LIST_END_EOF : LIST_END_MORE];
   w.bool(false).bool(res.eof);
 }
 

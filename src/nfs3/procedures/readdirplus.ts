@@ -1,17 +1,22 @@
 import type { ProcedureDef } from '../../rpc/program.js';
 import { May, type Verified } from '../../export/types.js';
-import type { DirEntry } from '../../storage/types.js';
-
-type Resolved = DirEntry & { attrs: PostOpAttr; handle: PostOpFh3 };
+import type { Attrs, DirEntry, Node } from '../../storage/types.js';
 import type { Nfs3Env } from '../env.js';
-import type { EntryPlus3, PostOpAttr, PostOpFh3, ReaddirplusArgs, ReaddirplusRes } from '../types.js';
+import type { ReaddirplusArgs, ReaddirplusRes } from '../types.js';
 import { decodeReaddirplusArgs } from '../codec/args.js';
-import { dirInfoSize, encodeReaddirplusRes, entryPlus3Size, readdirFixedSize } from '../codec/results.js';
+import { dirInfoSize, encodeReaddirplusRes, readdirFixedSize } from '../codec/results.js';
 import { FATTR3_SIZE } from '../codec/basic.js';
+import { EntryPlusWriter } from '../codec/entryplus.js';
 import { toFattr3 } from '../attrs.js';
 import { callerOf, reachableAfterRefusal } from '../common.js';
 import { refuse, toNfsStat } from '../status.js';
 import { dotEntries, pageLimit } from '../readdir-common.js';
+
+/** An entry with what READDIRPLUS adds; either may be missing (post_op FALSE). */
+interface PlusItem extends DirEntry {
+  attrs: Attrs | undefined;
+  node: Node | undefined;
+}
 
 /** The smallest directory-info part (fileid, 1..4-byte name, cookie). */
 const MIN_DIRINFO = dirInfoSize(1);
@@ -19,42 +24,39 @@ const MIN_DIRINFO = dirInfoSize(1);
 const MAX_PLUS_PAGE = 256;
 
 /**
- * Attributes and handle of one entry. An entry that vanished (or cannot be
+ * Attributes and node of one entry. An entry that vanished (or cannot be
  * read) between readdir and lookup gets neither, rather than failing the
  * whole call: the client falls back to LOOKUP for it.
  */
-async function resolve(env: Nfs3Env, dir: Verified, e: DirEntry): Promise<{ attrs: PostOpAttr; handle: PostOpFh3 }> {
+async function resolve(dir: Verified, e: DirEntry): Promise<PlusItem> {
   try {
     const b = dir.export.backend;
     const node = await b.lookup(dir.node, e.name);
-    const attrs = toFattr3(await b.getattr(node), dir.export);
-    return { attrs, handle: env.gate.compose(dir.export, node) };
+    const attrs = await b.getattr(node);
+    return { name: e.name, fileid: e.fileid, cookie: e.cookie, attrs, node };
   } catch {
-    return { attrs: undefined, handle: undefined };
+    return { name: e.name, fileid: e.fileid, cookie: e.cookie, attrs: undefined, node: undefined };
   }
 }
 
 /**
- * One page with attributes and handles: from the backend's readdirPlus when
+ * One page with attributes and nodes: from the backend's readdirPlus when
  * it has one (one stat per entry while listing), else readdir followed by
- * concurrent lookups and getattrs.
+ * concurrent lookups and getattrs. Handles are composed later, only for the
+ * entries that fit.
  */
-async function fetchPage(env: Nfs3Env, dir: Verified, cookie: bigint, limit: number): Promise<{ entries: Resolved[]; eof: boolean }> {
+async function fetchPage(dir: Verified, cookie: bigint, limit: number): Promise<{ entries: readonly PlusItem[]; eof: boolean }> {
   const b = dir.export.backend;
-  if (b.readdirPlus) {
-    const page = await b.readdirPlus(dir.node, cookie, limit);
-    const entries = page.entries.map((e) => ({
-      name: e.name,
-      fileid: e.fileid,
-      cookie: e.cookie,
-      attrs: toFattr3(e.attrs, dir.export),
-      handle: env.gate.compose(dir.export, e.node),
-    }));
-    return { entries, eof: page.eof };
-  }
+  if (b.readdirPlus) return b.readdirPlus(dir.node, cookie, limit);
   const page = await b.readdir(dir.node, cookie, limit);
-  const resolved = await Promise.all(page.entries.map((e) => resolve(env, dir, e)));
-  return { entries: page.entries.map((e, i) => ({ ...e, ...resolved[i] })), eof: page.eof };
+  return { entries: await Promise.all(page.entries.map((e) => resolve(dir, e))), eof: page.eof };
+}
+
+/** Encoded size of an entryplus3: entry3 + post_op_attr + post_op_fh3. */
+function plusSize(nameBytes: number, hasAttrs: boolean, fh: Buffer | undefined): number {
+  return (
+    4 + 8 + 4 + ((nameBytes + 3) & ~3) + 8 + (hasAttrs ? 4 + FATTR3_SIZE : 4) + (fh === undefined ? 4 : 8 + ((fh.length + 3) & ~3))
+  );
 }
 
 /**
@@ -81,56 +83,60 @@ export function readdirplusProcedure(env: Nfs3Env): ProcedureDef<ReaddirplusArgs
         let used = readdirFixedSize(dirAttrs);
         // Not even an empty listing fits.
         if (budget < used) refuse('ETOOSMALL', `count below the ${used}-byte minimum reply`);
+        const exp = dir.export;
+        const fsid = exp.id;
+        const out = new EntryPlusWriter(Math.min(budget - used, 16384));
+        let count = 0;
         let dirUsed = 0;
-        const entries: EntryPlus3[] = [];
         let cookie = args.cookie;
         let eof = false;
-        let dotsFull = false;
-        for (const d of await dotEntries(dir, args.cookie)) {
-          const e = { attrs: toFattr3(d.attrs, dir.export), handle: env.gate.compose(dir.export, d.node) };
-          const size = entryPlus3Size(d.name.length, e);
-          const dsize = dirInfoSize(d.name.length);
-          if (used + size > budget || dirUsed + dsize > args.dircount) {
-            dotsFull = true;
-            break;
-          }
+        let full = false;
+        /** Add one entry if it fits both budgets; false (and nothing written) if not. */
+        const add = (e: PlusItem, nameBytes: number): boolean => {
+          const fh = e.node === undefined ? undefined : env.gate.compose(exp, e.node);
+          const size = plusSize(nameBytes, e.attrs !== undefined, fh);
+          const dsize = 8 + 4 + ((nameBytes + 3) & ~3) + 8;
+          if (used + size > budget || dirUsed + dsize > args.dircount) return false;
           used += size;
           dirUsed += dsize;
-          entries.push({ fileid: d.attrs.fileid, name: d.name, cookie: d.cookie, ...e });
+          out.entry(size, e.fileid, e.name, nameBytes, e.cookie, e.attrs, fsid, fh);
+          count++;
+          return true;
+        };
+        for (const d of await dotEntries(dir, args.cookie)) {
+          if (!add({ name: d.name, fileid: d.attrs.fileid, cookie: d.cookie, attrs: d.attrs, node: d.node }, d.name.length)) {
+            full = true;
+            break;
+          }
         }
-        while (!dotsFull) {
-          if ((budget - used < typical || args.dircount - dirUsed < MIN_DIRINFO) && entries.length > 0) break;
+        while (!full) {
+          if ((budget - used < typical || args.dircount - dirUsed < MIN_DIRINFO) && count > 0) break;
           const limit = Math.min(
             MAX_PLUS_PAGE,
             pageLimit(budget - used, typical),
             pageLimit(args.dircount - dirUsed, MIN_DIRINFO),
           );
-          const page = await fetchPage(env, dir, cookie, limit);
-          let full = false;
-          for (const e of page.entries) {
-            const nameBytes = Buffer.byteLength(e.name, 'utf8');
-            const size = entryPlus3Size(nameBytes, e);
-            const dsize = dirInfoSize(nameBytes);
-            if (used + size > budget || dirUsed + dsize > args.dircount) {
+          const page = await fetchPage(dir, cookie, limit);
+          const list = page.entries;
+          for (let i = 0; i < list.length; i++) {
+            const e = list[i];
+            if (!add(e, Buffer.byteLength(e.name, 'utf8'))) {
               full = true;
               break;
             }
-            used += size;
-            dirUsed += dsize;
-            entries.push({ fileid: e.fileid, name: e.name, cookie: e.cookie, attrs: e.attrs, handle: e.handle });
           }
           if (full) break;
           if (page.eof) {
             eof = true;
             break;
           }
-          if (page.entries.length === 0) break;
-          cookie = page.entries[page.entries.length - 1].cookie;
+          if (list.length === 0) break;
+          cookie = list[list.length - 1].cookie;
         }
-        if (entries.length === 0 && !eof) {
+        if (count === 0 && !eof) {
           refuse('ETOOSMALL', `dircount ${args.dircount} / maxcount ${args.maxcount} too small for one entry`);
         }
-        return { status: 0, dirAttrs, cookieverf: Buffer.from(args.cookieverf), entries, eof };
+        return { status: 0, dirAttrs, cookieverf: Buffer.from(args.cookieverf), entries: [], encoded: out.finish(), eof };
       } catch (e) {
         v ??= await reachableAfterRefusal(env.gate, args.dir, ctx, e);
         return { status: toNfsStat(e), dirAttrs: v && toFattr3(v.attrs, v.export) };
