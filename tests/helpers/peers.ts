@@ -300,8 +300,14 @@ export interface CaptureReport {
   calls: Map<string, number>;
   /** Count of NFS replies per status (0 = NFS3_OK). */
   nfsStatus: Map<number, number>;
-  /** XIDs of calls that never got a reply in the capture. */
+  /** XIDs of calls that never got a reply in the capture, other than a connection's last message. */
   unanswered: string[];
+  /**
+   * Calls without a reply that were the last RPC message on their connection: the client hung up
+   * without waiting for the answer (libnfs's tools exit right after their last call's callback may
+   * have fired for an earlier one), so no reply could be sent. Reported, not a server failure.
+   */
+  abandoned: string[];
 }
 
 const NFS3_PROCS = ['NULL', 'GETATTR', 'SETATTR', 'LOOKUP', 'ACCESS', 'READLINK', 'READ', 'WRITE', 'CREATE', 'MKDIR', 'SYMLINK', 'MKNOD', 'REMOVE', 'RMDIR', 'RENAME', 'LINK', 'READDIR', 'READDIRPLUS', 'FSSTAT', 'FSINFO', 'PATHCONF', 'COMMIT'];
@@ -312,28 +318,31 @@ export async function analyzeCapture(file: string, ports: number[]): Promise<Cap
   const d = decodeArgs(ports);
   const bad = await runCommand('tshark', ['-r', file, ...d, '-Y', '_ws.malformed || _ws.expert.severity >= 8388608', '-T', 'fields', '-e', 'frame.number', '-e', 'rpc.xid', '-e', '_ws.expert.message']);
   if (bad.code !== 0) throw new Error(`tshark -r failed: ${describe(bad)}`);
-  const calls = await runCommand('tshark', ['-r', file, ...d, '-Y', 'rpc', '-T', 'fields', '-E', 'separator=|', '-e', 'rpc.msgtyp', '-e', 'rpc.program', '-e', 'rpc.procedure', '-e', 'nfs.status', '-e', 'rpc.xid']);
+  const calls = await runCommand('tshark', ['-r', file, ...d, '-Y', 'rpc', '-T', 'fields', '-E', 'separator=|', '-e', 'rpc.msgtyp', '-e', 'rpc.program', '-e', 'rpc.procedure', '-e', 'nfs.status', '-e', 'rpc.xid', '-e', 'tcp.stream']);
   if (calls.code !== 0) throw new Error(`tshark -r failed: ${describe(calls)}`);
-  const report: CaptureReport = { bad: bad.stdout.split('\n').filter((l) => l.trim()), rpcMessages: 0, calls: new Map(), nfsStatus: new Map(), unanswered: [] };
-  const pending = new Set<string>();
+  const report: CaptureReport = { bad: bad.stdout.split('\n').filter((l) => l.trim()), rpcMessages: 0, calls: new Map(), nfsStatus: new Map(), unanswered: [], abandoned: [] };
+  const pending = new Map<string, string>();
+  const lastOfStream = new Map<string, string>();
   for (const line of calls.stdout.split('\n')) {
     if (!line.trim()) continue;
     // one frame can carry several RPC messages: fields are comma-joined
-    const [types, progs, procs, statuses, xids] = line.split('|').map((f) => (f ? f.split(',') : []));
+    const [types, progs, procs, statuses, xids, streams] = line.split('|').map((f) => (f ? f.split(',') : []));
     types.forEach((t, i) => {
       report.rpcMessages++;
+      if (streams[0] !== undefined) lastOfStream.set(streams[0], `${t}:${xids[i]}`);
       if (t !== '0') {
         pending.delete(xids[i]);
         return;
       }
-      pending.add(xids[i]);
       const prog = Number(progs[i]);
       const proc = Number(procs[i]);
       const name = prog === 100003 ? `NFS ${NFS3_PROCS[proc] ?? proc}` : prog === 100005 ? `MOUNT ${MOUNT3_PROCS[proc] ?? proc}` : prog === 100227 ? `NFS_ACL ${proc}` : `${prog} ${proc}`;
+      pending.set(xids[i], name);
       report.calls.set(name, (report.calls.get(name) ?? 0) + 1);
     });
     for (const s of statuses) report.nfsStatus.set(Number(s), (report.nfsStatus.get(Number(s)) ?? 0) + 1);
   }
-  report.unanswered = [...pending];
+  const lastCalls = new Set([...lastOfStream.values()].filter((v) => v.startsWith('0:')).map((v) => v.slice(2)));
+  for (const [xid, name] of pending) (lastCalls.has(xid) ? report.abandoned : report.unanswered).push(`${xid} (${name})`);
   return report;
 }

@@ -76,6 +76,7 @@ async function assertCleanCapture(t: TestContext, pcap: string, r: RunResult, ex
   const report = await analyzeCapture(pcap, [server.port]);
   const calls = [...report.calls.entries()].sort().map(([k, v]) => `${k}:${v}`).join(' ');
   t.diagnostic(`${report.rpcMessages} RPC messages; calls: ${calls}`);
+  if (report.abandoned.length) t.diagnostic(`calls the client hung up on (last on their connection): ${report.abandoned.join(', ')}`);
   assert.deepEqual(report.bad, [], `malformed or expert-error frames:\n${report.bad.join('\n')}\n${await badDetail(pcap, report)}`);
   assert.match(r.stdout, /, 0 malformed\/error frames, 0 dropped by capture;/, describe(r, 3000));
   assert.notEqual(r.code, 3, `tshark-nfs.sh found malformed/error frames or drops\n${describe(r, 3000)}`);
