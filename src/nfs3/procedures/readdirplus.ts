@@ -6,7 +6,8 @@ import type { ReaddirplusArgs, ReaddirplusRes } from '../types.js';
 import { decodeReaddirplusArgs } from '../codec/args.js';
 import { dirInfoSize, encodeReaddirplusRes, readdirFixedSize } from '../codec/results.js';
 import { FATTR3_SIZE } from '../codec/basic.js';
-import { EntryPlusWriter } from '../codec/entryplus.js';
+import { writeEntryPlus } from '../codec/entryplus.js';
+import { XdrWriter } from '../../xdr/index.js';
 import { toFattr3 } from '../attrs.js';
 import { callerOf, reachableAfterRefusal } from '../common.js';
 import { refuse, toNfsStat } from '../status.js';
@@ -85,7 +86,7 @@ export function readdirplusProcedure(env: Nfs3Env): ProcedureDef<ReaddirplusArgs
         if (budget < used) refuse('ETOOSMALL', `count below the ${used}-byte minimum reply`);
         const exp = dir.export;
         const fsid = exp.id;
-        const out = new EntryPlusWriter(Math.min(budget - used, 16384));
+        const out = new XdrWriter(Math.max(256, Math.min(budget - used, 16384)));
         let count = 0;
         let dirUsed = 0;
         let cookie = args.cookie;
@@ -99,7 +100,7 @@ export function readdirplusProcedure(env: Nfs3Env): ProcedureDef<ReaddirplusArgs
           if (used + size > budget || dirUsed + dsize > args.dircount) return false;
           used += size;
           dirUsed += dsize;
-          out.entry(size, e.fileid, e.name, nameBytes, e.cookie, e.attrs, fsid, fh);
+          writeEntryPlus(out, size, e.fileid, e.name, nameBytes, e.cookie, e.attrs, fsid, fh);
           count++;
           return true;
         };
