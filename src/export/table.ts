@@ -33,6 +33,7 @@ import { matchClient, parseHostPattern, type HostResolver } from './match.js';
 import { normalizePath, splitPath, PathError } from './path.js';
 import { squash } from './squash.js';
 import { GenerationalCache } from '../util/cache.js';
+import { codeOf, errnoError } from '../util/errno.js';
 import { isOwner, permits } from './permission.js';
 
 export interface ExportTableOptions {
@@ -56,14 +57,6 @@ export function exportIdForPath(path: string, attempt = 0): number {
 
 /** Operations that change the object: refused with EROFS on a read-only export. */
 const MODIFYING = May.WRITE | May.TRUNC | May.OWNER;
-
-function errnoError(code: string, message: string): Error {
-  return Object.assign(new Error(message), { code });
-}
-
-function codeOf(e: unknown): string | undefined {
-  return typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : undefined;
-}
 
 /** A port below 1024 can only be bound by root on the client ("secure"). Unix sockets have no port: the socket's file mode decides who connects. */
 function insecurePort(peer: Peer): boolean {

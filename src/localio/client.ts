@@ -39,7 +39,8 @@ import { loadFdPass, SeqpacketChannel, SeqpacketListener, type FdPassNative } fr
 import type { ClientReport, InProcessServer, InvalidateTarget, IoCounts, LocalCred, LocalFile, LocalMode } from './types.js';
 
 export type { IoCounts };
-import { codeOf, errnoError, publish } from './events.js';
+import { publish } from './events.js';
+import { codeOf, errnoError } from '../util/errno.js';
 
 export type LocalioState = 'off' | 'probing' | 'local' | 'disabled';
 
@@ -53,9 +54,10 @@ export interface LocalioClientOptions {
   rendezvous?: string;
   /** Close a cached descriptor unused this long. Default 30 s. */
   idleMs?: number;
-  /** Give up on a probe call after this long. Default 10 s. */
-  probeTimeoutMs?: number;
-  /** Send a LOCALIO call over the wire: resolves on an accepted SUCCESS, rejects with the RPC error. */
+  /**
+   * Send a LOCALIO call over the wire: resolves on an accepted SUCCESS, rejects with the RPC error.
+   * Must give up by itself (a soft call) when the server does not answer.
+   */
   call(proc: number, args?: Buffer): Promise<void>;
   /** Whether the NFS connection is up: a re-probe waits for the reconnect instead of knocking on a dead server. */
   connected?: () => boolean;
@@ -334,8 +336,8 @@ export class LocalioClient {
     }
     let outcome: string | undefined;
     try {
-      await this.withTimeout(this.opts.call(0));
-      await this.withTimeout(this.opts.call(1, nonce));
+      await this.opts.call(0);
+      await this.opts.call(1, nonce);
     } catch (e) {
       outcome = (e as { rpcStatus?: string }).rpcStatus === 'PROG_UNAVAIL' ? 'the server has no LOCALIO program' : `probe failed: ${(e as Error).message}`;
     } finally {
@@ -364,24 +366,6 @@ export class LocalioClient {
     log.debug('localio.client.remote', { server: this.opts.label, reason: this.reason });
     // A server without the program, or on another host, stays that way until we reconnect.
     if (outcome?.startsWith('probe failed')) this.scheduleReprobe();
-  }
-
-  private withTimeout<T>(p: Promise<T>): Promise<T> {
-    const ms = this.opts.probeTimeoutMs ?? 10_000;
-    return new Promise<T>((resolve, reject) => {
-      const t = setTimeout(() => reject(errnoError('ETIMEDOUT', `no answer in ${ms} ms`)), ms);
-      t.unref();
-      p.then(
-        (v) => {
-          clearTimeout(t);
-          resolve(v);
-        },
-        (e) => {
-          clearTimeout(t);
-          reject(e);
-        },
-      );
-    });
   }
 
   private maybeSweep(dir: string): void {

@@ -11,15 +11,6 @@ export function publish(side: 'client' | 'server', event: string, details: Recor
   if (localioChannel.hasSubscribers) localioChannel.publish({ side, event, ...details });
 }
 
-export function errnoError(code: string, message: string): Error & { code: string } {
-  return Object.assign(new Error(message), { code });
-}
-
-export function codeOf(e: unknown): string | undefined {
-  const c = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
-  return typeof c === 'string' ? c : undefined;
-}
-
 /** Resolve after `ms` (unref'd), or when `p` settles first; true when `p` won. */
 export function within(p: Promise<unknown>, ms: number): Promise<boolean> {
   return new Promise((resolve) => {

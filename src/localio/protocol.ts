@@ -47,10 +47,13 @@ export function encodeMsg(m: ChannelMsg): Buffer {
   return b;
 }
 
-function u32(o: Record<string, unknown>, k: string): number {
-  const v = o[k];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new ChannelProtocolError(`bad ${k}`);
+function u32value(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new ChannelProtocolError(`bad ${what}`);
   return v;
+}
+
+function u32(o: Record<string, unknown>, k: string): number {
+  return u32value(o[k], k);
 }
 
 /** A byte or operation count: a non-negative safe integer. */
@@ -96,7 +99,7 @@ export function decodeMsg(data: Buffer): ChannelMsg {
       const cr = c as Record<string, unknown>;
       const gids = cr.gids;
       if (!Array.isArray(gids) || gids.length > MAX_GIDS) throw new ChannelProtocolError('bad gids');
-      const cred: LocalCred = { uid: u32(cr, 'uid'), gid: u32(cr, 'gid'), gids: gids.map((_, i) => u32(gids as unknown as Record<string, unknown>, String(i))) };
+      const cred: LocalCred = { uid: u32(cr, 'uid'), gid: u32(cr, 'gid'), gids: gids.map((g) => u32value(g, 'gid')) };
       if (r.mode !== 'r' && r.mode !== 'rw') throw new ChannelProtocolError('bad mode');
       return { t: 'open', id: u32(r, 'id'), fh, cred, mode: r.mode };
     }

@@ -34,7 +34,8 @@ import { ServeRef } from './serve-ref.js';
 import { CHANNEL_VERSION, decodeMsg, encodeMsg, type ChannelMsg } from './protocol.js';
 import { loadFdPass, SeqpacketChannel } from './native.js';
 import type { ClientReport, InProcessProbe, InProcessServer, IoCounts, LocalCred, LocalMode } from './types.js';
-import { codeOf, errnoError, publish, within } from './events.js';
+import { publish, within } from './events.js';
+import { codeOf, errnoError } from '../util/errno.js';
 
 export interface LocalioServerOptions {
   gate: FhGate;

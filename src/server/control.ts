@@ -8,7 +8,6 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { log } from '../util/log.js';
 
 const MAX_REQUEST = 64;
 
@@ -116,8 +115,4 @@ export function askControl(p: string, request = 'status', timeoutMs = 5000): Pro
       }
     });
   });
-}
-
-export function logControl(p: string): void {
-  log.debug('control.listening', { path: p });
 }

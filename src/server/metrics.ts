@@ -65,46 +65,34 @@ export function createMetrics(src: MetricsSource): Registry {
     if (ev.bytes) (ev.name === 'READ' ? readBytes : writtenBytes).inc(ev.bytes);
   });
 
-  // Values that live elsewhere: read at scrape time.
-  const fromStats = (name: string, help: string, get: (s: RpcServerStats) => number, type: 'counter' | 'gauge') => {
-    const collect = function (this: Counter | Gauge) {
-      const v = get(src.stats());
-      if (this instanceof Counter) {
-        this.reset();
-        this.inc(v);
-      } else this.set(v);
-    };
-    if (type === 'counter') new Counter({ name, help, registers: [reg], collect });
-    else new Gauge({ name, help, registers: [reg], collect });
-  };
-  fromStats(`${p}connections`, 'TCP connections open now', (s) => s.connections, 'gauge');
-  fromStats(`${p}connections_total`, 'TCP connections accepted', (s) => s.connectionsTotal, 'counter');
-  fromStats(`${p}drc_hits_total`, 'Retransmitted non-idempotent calls answered from the duplicate request cache', (s) => s.drcHits, 'counter');
-  fromStats(`${p}bad_records_total`, 'Records refused (garbage or over the size cap)', (s) => s.garbageRecords + s.oversizedRecords, 'counter');
-
-  const lc = (name: string, help: string, get: (l: LocalioServerStatus) => number) =>
-    new Counter({
-      name: `${p}localio_${name}`,
-      help,
-      registers: [reg],
-      collect() {
-        const l = src.localio();
-        this.reset();
-        if (l) this.inc(get(l));
-      },
-    });
-  new Gauge({
-    name: `${p}localio_clients`,
-    help: 'LOCALIO clients bound now, by channel (in-process, unix)',
-    labelNames: ['channel'],
-    registers: [reg],
-    collect() {
-      const l = src.localio();
+  // Values that live elsewhere: read at scrape time. One shape for all of them: `fill` reports each
+  // labelled value; counters are reset and re-added (the source keeps the running total), gauges set.
+  type Fill = (put: (labels: Record<string, string>, v: number) => void) => void;
+  const scraped = (type: 'counter' | 'gauge', name: string, help: string, fill: Fill, labelNames: string[] = []) => {
+    const collect = function (this: Counter<string> | Gauge<string>) {
       this.reset();
-      this.set({ channel: 'in-process' }, l?.clients.filter((c) => c.kind === 'in-process').length ?? 0);
-      this.set({ channel: 'unix' }, l?.clients.filter((c) => c.kind === 'unix').length ?? 0);
-    },
-  });
+      fill((labels, v) => (this instanceof Counter ? this.inc(labels, v) : this.set(labels, v)));
+    };
+    if (type === 'counter') new Counter({ name: `${p}${name}`, help, labelNames, registers: [reg], collect });
+    else new Gauge({ name: `${p}${name}`, help, labelNames, registers: [reg], collect });
+  };
+  const rpc = (type: 'counter' | 'gauge', name: string, help: string, get: (s: RpcServerStats) => number) => scraped(type, name, help, (put) => put({}, get(src.stats())));
+  rpc('gauge', 'connections', 'TCP connections open now', (s) => s.connections);
+  rpc('counter', 'connections_total', 'TCP connections accepted', (s) => s.connectionsTotal);
+  rpc('counter', 'drc_hits_total', 'Retransmitted non-idempotent calls answered from the duplicate request cache', (s) => s.drcHits);
+  rpc('counter', 'bad_records_total', 'Records refused (garbage or over the size cap)', (s) => s.garbageRecords + s.oversizedRecords);
+
+  /** A LOCALIO value; nothing when LOCALIO is off. */
+  const lio = (type: 'counter' | 'gauge', name: string, help: string, fill: (l: LocalioServerStatus, put: Parameters<Fill>[0]) => void, labelNames?: string[]) =>
+    scraped(type, `localio_${name}`, help, (put) => {
+      const l = src.localio();
+      if (l) fill(l, put);
+    }, labelNames);
+  const lc = (name: string, help: string, get: (l: LocalioServerStatus) => number) => lio('counter', name, help, (l, put) => put({}, get(l)));
+  scraped('gauge', 'localio_clients', 'LOCALIO clients bound now, by channel (in-process, unix)', (put) => {
+    const clients = src.localio()?.clients ?? [];
+    for (const channel of ['in-process', 'unix'] as const) put({ channel }, clients.filter((c) => c.kind === channel).length);
+  }, ['channel']);
   lc('probes_total', 'UUID_IS_LOCAL calls received', (l) => l.counters.probes);
   lc('binds_total', 'Clients bound as local', (l) => l.counters.binds);
   lc('misses_total', 'Probes whose nonce was not found on this host', (l) => l.counters.misses);
@@ -112,38 +100,20 @@ export function createMetrics(src: MetricsSource): Registry {
   lc('open_errors_total', 'Local opens refused (the client then uses the wire)', (l) => l.counters.openErrors);
   lc('invalidations_total', 'Invalidation rounds (unexport, shutdown)', (l) => l.counters.invalidations);
   lc('fallbacks_total', 'I/O that LOCALIO clients sent over the wire after a local failure (client-reported)', (l) => l.io.fallbacks);
-  new Counter({
-    name: `${p}localio_ops_total`,
-    help: 'READ/WRITE/COMMIT operations of LOCALIO clients, by path (local or wire; client-reported)',
-    labelNames: ['path', 'op'],
-    registers: [reg],
-    collect() {
-      const l = src.localio();
-      this.reset();
-      if (!l) return;
-      for (const path of ['local', 'wire'] as const) {
-        const c = l.io[path];
-        this.inc({ path, op: 'read' }, c.reads);
-        this.inc({ path, op: 'write' }, c.writes);
-        this.inc({ path, op: 'commit' }, c.commits);
-      }
-    },
-  });
-  new Counter({
-    name: `${p}localio_bytes_total`,
-    help: 'Bytes read and written by LOCALIO clients, by path (local or wire; client-reported)',
-    labelNames: ['path', 'direction'],
-    registers: [reg],
-    collect() {
-      const l = src.localio();
-      this.reset();
-      if (!l) return;
-      for (const path of ['local', 'wire'] as const) {
-        this.inc({ path, direction: 'read' }, l.io[path].bytesRead);
-        this.inc({ path, direction: 'write' }, l.io[path].bytesWritten);
-      }
-    },
-  });
+  const paths = ['local', 'wire'] as const;
+  lio('counter', 'ops_total', 'READ/WRITE/COMMIT operations of LOCALIO clients, by path (local or wire; client-reported)', (l, put) => {
+    for (const path of paths) {
+      put({ path, op: 'read' }, l.io[path].reads);
+      put({ path, op: 'write' }, l.io[path].writes);
+      put({ path, op: 'commit' }, l.io[path].commits);
+    }
+  }, ['path', 'op']);
+  lio('counter', 'bytes_total', 'Bytes read and written by LOCALIO clients, by path (local or wire; client-reported)', (l, put) => {
+    for (const path of paths) {
+      put({ path, direction: 'read' }, l.io[path].bytesRead);
+      put({ path, direction: 'write' }, l.io[path].bytesWritten);
+    }
+  }, ['path', 'direction']);
   return reg;
 }
 

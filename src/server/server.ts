@@ -13,6 +13,7 @@ import {
   loadOrCreateSecret,
   defaultStateDir,
   parseExportsWithWarnings,
+  formatOptions,
   type Export,
   type ExportEntry,
   type ServerIdentity,
@@ -248,15 +249,13 @@ export class NfsServer {
 
   /** Exports, connections, counters and LOCALIO clients: what `nfs-localio status` prints. */
   status(): NfsServerStatus {
-    const optText = (o: ExportEntry['clients'][number]['options']) =>
-      [o.readOnly ? 'ro' : 'rw', o.secure ? 'secure' : 'insecure', o.squash === 'all' ? 'all_squash' : o.squash === 'root' ? 'root_squash' : 'no_root_squash', o.sync ? 'sync' : 'async'].join(',');
     return {
       pid: process.pid,
       started: this.started.toISOString(),
       address: this.host,
       port: this.port,
       identity: this.identity,
-      exports: this.exports.list().map((e) => ({ path: e.path, id: e.id, backend: e.backend.kind, clients: e.entry.clients.map((c) => ({ host: c.host, options: optText(c.options) })) })),
+      exports: this.exports.list().map((e) => ({ path: e.path, id: e.id, backend: e.backend.kind, clients: e.entry.clients.map((c) => ({ host: c.host, options: formatOptions(c.options) })) })),
       connections: this.rpc.connections().map((c) => ({ ...c, since: c.since.toISOString() })),
       rpc: this.rpc.stats(),
       localio: this.localio?.status(),

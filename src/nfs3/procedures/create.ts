@@ -8,14 +8,11 @@ import { decodeCreateArgs } from '../codec/args.js';
 import { encodeDirCreateRes } from '../codec/results.js';
 import { CreateMode3 } from '../constants.js';
 import { refuse } from '../status.js';
+import { codeOf } from '../../util/errno.js';
 import { toSetAttrs } from '../sattr.js';
 import {
   applyAfterCreate, checkNewName, createIn, newMode, newOwner,
 } from '../create-common.js';
-
-function codeOf(e: unknown): unknown {
-  return typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
-}
 
 /**
  * The EXCLUSIVE verifier as stored in the new file's times, like knfsd: the

@@ -9,10 +9,7 @@ import { encodeRenameRes } from '../codec/results.js';
 import { EMPTY_WCC, wccAfter } from '../attrs.js';
 import { callerOf, checkMayDelete, reachableAfterRefusal, isDotName } from '../common.js';
 import { refuse, toNfsStat } from '../status.js';
-
-function codeOf(e: unknown): unknown {
-  return typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
-}
+import { codeOf } from '../../util/errno.js';
 
 function wcc(dir: Verified | undefined): Promise<WccData> | WccData {
   return dir ? wccAfter(dir.export, dir.node, dir.attrs) : EMPTY_WCC;
