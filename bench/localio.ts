@@ -31,7 +31,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { median, mulberry32 } from './common.js';
+import { median } from './common.js';
+// The same seeded PRNG (mulberry32) the tests use: the same offsets on every path and every run.
+import { prng as mulberry32 } from '../tests/helpers/nfs-raw.js';
 import { REPO, startServer } from '../tests/helpers/server-process.js';
 import { connect } from '../src/client/connect.js';
 import type { NfsClient } from '../src/client/client.js';
