@@ -195,13 +195,8 @@ export class WriteTracker {
       if (this.deferred) throw this.takeDeferred();
     }
     const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    // LOCALIO takes the whole buffer in one pwrite; the wire splits by wsize.
-    const ws = this.core.local?.isLocal ? Math.max(buf.length, 1) : this.core.wsize;
-    const jobs: Promise<void>[] = [];
-    for (let off = 0; off < buf.length; off += ws) {
-      jobs.push(this.track(this.writeChunk(pos + off, buf.subarray(off, Math.min(off + ws, buf.length)), undefined)));
-    }
-    await Promise.all(jobs);
+    // One job: LOCALIO takes the whole buffer in one pwrite, the wire splits it by wsize (writeChunk).
+    if (buf.length > 0) await this.track(this.writeChunk(pos, buf, undefined));
     if (pos + buf.length > this.highWater) this.highWater = pos + buf.length;
     return buf.length;
   }
@@ -220,23 +215,20 @@ export class WriteTracker {
       const r = await local.write(this.fh, pos, chunk, this.stableHow);
       if (r) {
         if (r.status !== 0) throw nfsError(r.status, 'write', this.path);
-        const w = r;
         const seq = ++this.seq;
         // The caller may reuse its buffer once write() resolves: keep a copy for a possible re-send.
-        if (w.committed === StableHow3.UNSTABLE) this.set.add({ start: pos, end: pos + w.count, data: Buffer.from(chunk), verf: w.verf, seq, born: born ?? seq });
-        else this.set.stable(pos, pos + w.count);
-        this.core.counters.bytesWritten += w.count;
+        if (r.committed === StableHow3.UNSTABLE) this.set.add({ start: pos, end: pos + r.count, data: Buffer.from(chunk), verf: r.verf, seq, born: born ?? seq });
+        else this.set.stable(pos, pos + r.count);
+        this.core.counters.bytesWritten += r.count;
         return;
       }
     }
-    if (chunk.length > this.core.wsize) {
-      const ws = this.core.wsize;
-      const parts: Promise<void>[] = [];
-      for (let off = 0; off < chunk.length; off += ws) parts.push(this.wireChunk(pos + off, chunk.subarray(off, Math.min(off + ws, chunk.length)), born));
-      await Promise.all(parts);
-      return;
-    }
-    await this.wireChunk(pos, chunk, born);
+    // Over the wire: WRITEs of at most wsize, all in flight at once (the transport bounds them).
+    const ws = this.core.wsize;
+    if (chunk.length <= ws) return this.wireChunk(pos, chunk, born);
+    const parts: Promise<void>[] = [];
+    for (let off = 0; off < chunk.length; off += ws) parts.push(this.wireChunk(pos + off, chunk.subarray(off, Math.min(off + ws, chunk.length)), born));
+    await Promise.all(parts);
   }
 
   private async wireChunk(pos: number, chunk: Buffer, born: number | undefined): Promise<void> {
