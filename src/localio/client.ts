@@ -129,11 +129,15 @@ const NOWAIT_MAX = 256 * 1024;
  * A read served from the page cache completes without touching the event
  * loop, so `while (…) await fh.read(…)` would never let timers or sockets
  * run. After this many in a row within one turn of the loop, the next read
- * goes through the pool (which yields); the count restarts each turn.
+ * first waits for the next turn (setImmediate); the count restarts each turn.
  */
 const NOWAIT_STREAK = 64;
 let nowaitStreak = 0;
 let streakReset = false;
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 function nowaitTurn(): boolean {
   if (!streakReset) {
     streakReset = true;
@@ -556,7 +560,9 @@ export class LocalioClient {
       let got = 0;
       let eof = false;
       const nw = this.native?.preadNoWait;
-      if (nw && len <= NOWAIT_MAX && s.nowait !== false && nowaitTurn()) {
+      if (nw && len <= NOWAIT_MAX && s.nowait !== false) {
+        // Long runs of cached reads give the event loop a turn now and then (a setImmediate, not a pool hop).
+        if (!nowaitTurn()) await nextTurn();
         const n = nw(s.file.fd, into, at, len, pos);
         if (n > len) {
           this.countRead(len);
