@@ -308,6 +308,12 @@ export interface CaptureReport {
    * have fired for an earlier one), so no reply could be sent. Reported, not a server failure.
    */
   abandoned: string[];
+  /**
+   * Frames where Wireshark saw a hole in a TCP stream ("previous segment not captured", "ACKed
+   * unseen segment"): the capture itself lost packets even when dumpcap's drop counter says 0, so a
+   * reply may be missing from the file although the client received it.
+   */
+  gaps: string[];
 }
 
 const NFS3_PROCS = ['NULL', 'GETATTR', 'SETATTR', 'LOOKUP', 'ACCESS', 'READLINK', 'READ', 'WRITE', 'CREATE', 'MKDIR', 'SYMLINK', 'MKNOD', 'REMOVE', 'RMDIR', 'RENAME', 'LINK', 'READDIR', 'READDIRPLUS', 'FSSTAT', 'FSINFO', 'PATHCONF', 'COMMIT'];
@@ -320,7 +326,9 @@ export async function analyzeCapture(file: string, ports: number[]): Promise<Cap
   if (bad.code !== 0) throw new Error(`tshark -r failed: ${describe(bad)}`);
   const calls = await runCommand('tshark', ['-r', file, ...d, '-Y', 'rpc', '-T', 'fields', '-E', 'separator=|', '-e', 'rpc.msgtyp', '-e', 'rpc.program', '-e', 'rpc.procedure', '-e', 'nfs.status', '-e', 'rpc.xid', '-e', 'tcp.stream']);
   if (calls.code !== 0) throw new Error(`tshark -r failed: ${describe(calls)}`);
-  const report: CaptureReport = { bad: bad.stdout.split('\n').filter((l) => l.trim()), rpcMessages: 0, calls: new Map(), nfsStatus: new Map(), unanswered: [], abandoned: [] };
+  const gaps = await runCommand('tshark', ['-r', file, ...d, '-Y', 'tcp.analysis.lost_segment || tcp.analysis.ack_lost_segment', '-T', 'fields', '-e', 'frame.number', '-e', 'tcp.stream', '-e', '_ws.expert.message']);
+  if (gaps.code !== 0) throw new Error(`tshark -r failed: ${describe(gaps)}`);
+  const report: CaptureReport = { bad: bad.stdout.split('\n').filter((l) => l.trim()), rpcMessages: 0, calls: new Map(), nfsStatus: new Map(), unanswered: [], abandoned: [], gaps: [] };
   const pending = new Map<string, string>();
   const lastOfStream = new Map<string, string>();
   for (const line of calls.stdout.split('\n')) {
@@ -342,6 +350,7 @@ export async function analyzeCapture(file: string, ports: number[]): Promise<Cap
     });
     for (const s of statuses) report.nfsStatus.set(Number(s), (report.nfsStatus.get(Number(s)) ?? 0) + 1);
   }
+  report.gaps = gaps.stdout.split('\n').filter((l) => l.trim());
   const lastCalls = new Set([...lastOfStream.values()].filter((v) => v.startsWith('0:')).map((v) => v.slice(2)));
   for (const [xid, name] of pending) (lastCalls.has(xid) ? report.abandoned : report.unanswered).push(`${xid} (${name})`);
   return report;

@@ -72,19 +72,52 @@ async function badDetail(pcap: string, report: CaptureReport): Promise<string> {
   return r.stdout.slice(0, 20_000);
 }
 
-async function assertCleanCapture(t: TestContext, pcap: string, r: RunResult, expected: string[]): Promise<CaptureReport> {
-  const report = await analyzeCapture(pcap, [server.port]);
+/** The command succeeded; 3 is tshark-nfs.sh's verdict on the capture, judged by checkCapture. */
+function assertRan(r: RunResult): void {
+  assert.ok(r.code === 0 || r.code === 3, describe(r, 6000));
+}
+
+/** The session's run and what Wireshark made of its capture. */
+interface Session {
+  r: RunResult;
+  report: CaptureReport;
+}
+
+async function assertCleanCapture(t: TestContext, pcap: string, { r, report }: Session, expected: string[]): Promise<void> {
   const calls = [...report.calls.entries()].sort().map(([k, v]) => `${k}:${v}`).join(' ');
   t.diagnostic(`${report.rpcMessages} RPC messages; calls: ${calls}`);
   if (report.abandoned.length) t.diagnostic(`calls the client hung up on (last on their connection): ${report.abandoned.join(', ')}`);
-  assert.deepEqual(report.bad, [], `malformed or expert-error frames:\n${report.bad.join('\n')}\n${await badDetail(pcap, report)}`);
+  const holes = `holes in the capture: ${report.gaps.join('; ') || 'none'}`;
+  assert.deepEqual(report.bad, [], `malformed or expert-error frames (${holes}):\n${report.bad.join('\n')}\n${await badDetail(pcap, report)}`);
   assert.match(r.stdout, /, 0 malformed\/error frames, 0 dropped by capture;/, describe(r, 3000));
   assert.notEqual(r.code, 3, `tshark-nfs.sh found malformed/error frames or drops\n${describe(r, 3000)}`);
   assert.ok(report.rpcMessages > 0, 'the capture decoded RPC messages');
   const missing = expected.filter((p) => !report.calls.has(p));
   assert.deepEqual(missing, [], `procedures missing from the capture (got ${calls})`);
-  return report;
+  assert.deepEqual(report.unanswered, [], `every call in the capture got a reply (${holes})`);
 }
+
+/**
+ * Run a captured session (which checks the client's own results) and then its capture. When the
+ * capture is faulty (malformed frames or calls without a reply) *and* Wireshark saw holes in a TCP
+ * stream — the kernel can lose loopback packets that dumpcap's drop counter does not report — the
+ * capture, not the server, is in doubt: take it once more. A whole capture with faults always fails.
+ */
+async function checkCapture(t: TestContext, pcap: string, session: () => Promise<RunResult>, expected: string[]): Promise<void> {
+  const take = async (): Promise<Session> => {
+    const r = await session();
+    return { r, report: await analyzeCapture(pcap, [server.port]) };
+  };
+  let s = await take();
+  const faulty = s.report.bad.length > 0 || s.report.unanswered.length > 0;
+  if (faulty && s.report.gaps.length > 0) {
+    t.diagnostic(`capture has holes (${s.report.gaps.slice(0, 3).join('; ')}) and faults (${s.report.bad.length} bad frames; unanswered: ${s.report.unanswered.join(', ') || 'none'}): capturing the session again`);
+    s = await take();
+  }
+  await assertCleanCapture(t, pcap, s, expected);
+}
+
+const LIBNFS_PROCS = ['MOUNT NULL', 'MOUNT MNT', 'NFS NULL', 'NFS FSINFO', 'NFS GETATTR', 'NFS LOOKUP', 'NFS READDIRPLUS', 'NFS CREATE', 'NFS WRITE', 'NFS COMMIT', 'NFS READ'];
 
 test('libnfs session (ls, cp in/out 3 MiB, cat): well-formed on the wire', { skip: skipLibnfs }, async (t) => {
   const pcap = path.join(local, 'libnfs.pcapng');
@@ -93,59 +126,52 @@ test('libnfs session (ls, cp in/out 3 MiB, cat): well-formed on the wire', { ski
   const back = path.join(local, 'back.bin');
   const url = (rel = '') => nfsUrl(server.port, exp, rel);
   const script = 'set -e; nfs-ls "$1"; nfs-ls "$2"; nfs-cp "$3" "$4"; nfs-cp "$5" "$6"; nfs-cat "$7"';
-  const r = await captured(pcap, ['sh', '-c', script, 'sh', url(), url('sub'), src, url('in.bin'), url('out.bin'), back, url('sub/small.txt')]);
-  assert.equal(r.code, 0, describe(r, 6000));
-  assert.match(r.stdout, /small file for nfs-cat/);
-  assert.equal(await sha256File(path.join(exp, 'in.bin')), sum);
-  assert.equal(await sha256File(back), await sha256File(path.join(exp, 'out.bin')));
-  const report = await assertCleanCapture(t, pcap, r, [
-    'MOUNT NULL',
-    'MOUNT MNT',
-    'NFS NULL',
-    'NFS FSINFO',
-    'NFS GETATTR',
-    'NFS LOOKUP',
-    'NFS READDIRPLUS',
-    'NFS CREATE',
-    'NFS WRITE',
-    'NFS COMMIT',
-    'NFS READ',
-  ]);
-  assert.deepEqual(report.unanswered, [], 'every call in the capture got a reply');
+  await checkCapture(t, pcap, async () => {
+    const r = await captured(pcap, ['sh', '-c', script, 'sh', url(), url('sub'), src, url('in.bin'), url('out.bin'), back, url('sub/small.txt')]);
+    assertRan(r);
+    assert.match(r.stdout, /small file for nfs-cat/);
+    assert.equal(await sha256File(path.join(exp, 'in.bin')), sum);
+    assert.equal(await sha256File(back), await sha256File(path.join(exp, 'out.bin')));
+    return r;
+  }, LIBNFS_PROCS);
   fs.rmSync(pcap);
 });
 
+const KERNEL_PROCS = [
+  // no UMNT: the kernel leaves that to umount.nfs, and the guest has busybox umount
+  'MOUNT MNT',
+  'NFS NULL',
+  'NFS FSINFO',
+  'NFS PATHCONF',
+  'NFS GETATTR',
+  'NFS SETATTR',
+  'NFS LOOKUP',
+  'NFS ACCESS',
+  'NFS READLINK',
+  'NFS READ',
+  'NFS WRITE',
+  'NFS CREATE',
+  'NFS MKDIR',
+  'NFS SYMLINK',
+  'NFS MKNOD',
+  'NFS REMOVE',
+  'NFS RMDIR',
+  'NFS RENAME',
+  'NFS LINK',
+  'NFS READDIRPLUS',
+  'NFS FSSTAT',
+  'NFS COMMIT',
+];
+
 test('Linux kernel client session: well-formed on the wire', { skip: skipKernel }, async (t) => {
   const pcap = path.join(local, 'kernel.pcapng');
-  const r = await captured(pcap, [KERNEL_RUN, String(server.port), String(server.port), exp, path.join(GUEST_DIR, 'wire.sh')]);
-  const s = guestSummary(r.stdout);
-  assert.ok(s, describe(r, 6000));
-  assert.deepEqual(s.failures, [], describe(r, 6000));
-  assert.equal(r.code, 0, describe(r, 6000));
-  const report = await assertCleanCapture(t, pcap, r, [
-    'MOUNT MNT', // no UMNT: the kernel leaves that to umount.nfs, and the guest has busybox umount
-    'NFS NULL',
-    'NFS FSINFO',
-    'NFS PATHCONF',
-    'NFS GETATTR',
-    'NFS SETATTR',
-    'NFS LOOKUP',
-    'NFS ACCESS',
-    'NFS READLINK',
-    'NFS READ',
-    'NFS WRITE',
-    'NFS CREATE',
-    'NFS MKDIR',
-    'NFS SYMLINK',
-    'NFS MKNOD',
-    'NFS REMOVE',
-    'NFS RMDIR',
-    'NFS RENAME',
-    'NFS LINK',
-    'NFS READDIRPLUS',
-    'NFS FSSTAT',
-    'NFS COMMIT',
-  ]);
-  assert.deepEqual(report.unanswered, [], 'every call in the capture got a reply');
+  await checkCapture(t, pcap, async () => {
+    const r = await captured(pcap, [KERNEL_RUN, String(server.port), String(server.port), exp, path.join(GUEST_DIR, 'wire.sh')]);
+    const s = guestSummary(r.stdout);
+    assert.ok(s, describe(r, 6000));
+    assert.deepEqual(s.failures, [], describe(r, 6000));
+    assertRan(r);
+    return r;
+  }, KERNEL_PROCS);
   fs.rmSync(pcap);
 });
