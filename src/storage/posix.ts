@@ -34,6 +34,7 @@ import path from 'node:path';
 import { assertName, toStorageError, indexAfter, hashListing, wallNowNs, MAX_OFFSET, type Listing } from './common.js';
 import { DentryTable, TreeScanner } from './posix-dentries.js';
 import { FdCache, type FdEntry } from './posix-fdcache.js';
+import { FlushBehind } from './flush-behind.js';
 import { RwLock } from './rwlock.js';
 import {
   statToAttrs,
@@ -76,6 +77,11 @@ export interface PosixBackendOptions {
   /** Descriptor cache size (default 256) and idle close time (default 30 s). */
   fdCacheSize?: number;
   fdIdleMs?: number;
+  /**
+   * Start a background fdatasync of a file after this many bytes of UNSTABLE writes to it, so its
+   * COMMIT has little left to wait for (see flush-behind.ts). Default 16 MiB; 0 turns it off.
+   */
+  flushBehindBytes?: number;
 }
 
 export class PosixNode implements Node {
@@ -131,6 +137,10 @@ function preadv(fd: number, bufs: Buffer[], pos: number): Promise<number> {
 function pwrite(fd: number, b: Buffer, off: number, len: number, pos: number): Promise<number> {
   return new Promise((res, rej) => fs.write(fd, b, off, len, pos, (e, n) => (e ? rej(e) : res(n))));
 }
+/** A file's identity for flush-behind: inode and generation. */
+function flushKey(n: PosixNode): string {
+  return `${n.ino}:${n.gen}`;
+}
 function fsyncFd(fd: number, dataOnly: boolean): Promise<void> {
   return new Promise((res, rej) => (dataOnly ? fs.fdatasync : fs.fsync)(fd, (e) => (e ? rej(e) : res())));
 }
@@ -158,6 +168,7 @@ export class PosixBackend implements Backend {
   private readonly nodes = new Map<bigint, PosixNode>();
   private readonly stateFile: string | undefined;
   private readonly probe = Buffer.alloc(1);
+  private readonly flusher: FlushBehind;
   private closed = false;
 
   /**
@@ -189,6 +200,7 @@ export class PosixBackend implements Backend {
     this.table = new DentryTable(this.rootIno, this.rootPath);
     this.scanner = new TreeScanner(this.table, this.rootPath, this.rootDev, opts.maxScanEntries ?? 1_000_000);
     this.fds = new FdCache(opts.fdCacheSize ?? 256, opts.fdIdleMs ?? 30_000);
+    this.flusher = new FlushBehind(opts.flushBehindBytes ?? 16 * 1024 * 1024);
     if (opts.stateDir !== undefined) {
       this.stateFile = path.join(opts.stateDir, `posix-dentries-${this.tag.toString(16).padStart(8, '0')}.json`);
       this.table.load(this.stateFile, this.rootGen);
@@ -471,7 +483,8 @@ export class PosixBackend implements Backend {
 
   async write(node: Node, offset: bigint, data: Buffer, stable: StableHow): Promise<WriteResult> {
     if (offset < 0n || offset + BigInt(data.length) > MAX_OFFSET) throw storageError('EFBIG', 'offset out of range');
-    return this.withFd(node, true, async (fd) => {
+    const n = this.asNode(node);
+    return this.withFd(n, true, async (fd) => {
       let done = 0;
       const pos = Number(offset);
       while (done < data.length) {
@@ -480,14 +493,18 @@ export class PosixBackend implements Backend {
         done += w;
       }
       if (stable !== 'unstable') await fsyncFd(fd, stable === 'data_sync');
+      else this.flusher.wrote(flushKey(n), data.length, () => this.withFd(n, true, (f) => fsyncFd(f, true)));
       return { count: data.length, committed: stable };
     });
   }
 
   async commit(node: Node, _offset: bigint, _count: number): Promise<void> {
+    const n = this.asNode(node);
+    // A background flush may have consumed a writeback error: it is this COMMIT's to report.
+    await this.flusher.beforeCommit(flushKey(n));
     // Prefer the descriptor that did the writes; a fresh one still reports a
     // writeback error nobody has seen yet (Linux errseq semantics).
-    return this.withFd(node, false, (fd) => fsyncFd(fd, false));
+    return this.withFd(n, false, (fd) => fsyncFd(fd, false));
   }
 
   // ---- creation -------------------------------------------------------------
@@ -804,6 +821,7 @@ export class PosixBackend implements Backend {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.flusher.drain();
     this.scanner.stop();
     this.listings.clear();
     this.nodes.clear();

@@ -223,6 +223,22 @@ describe('PosixBackend', () => {
     assert.equal(openFds(), base);
   });
 
+  it('flush-behind: a long unstable stream is flushed in the background; close waits for it and leaks nothing', async () => {
+    const base = openFds();
+    const b = open({ flushBehindBytes: 1024 * 1024 });
+    const r = await b.root();
+    const f = await b.create(r, 'stream', { mode: 0o644, owner: OWNER, exclusive: true });
+    const chunk = Buffer.alloc(256 * 1024);
+    for (let i = 0; i < 20; i++) await b.write(f, BigInt(i * chunk.length), chunk.fill(i), 'unstable');
+    await b.commit(f, 0n, 0);
+    for (let i = 20; i < 28; i++) await b.write(f, BigInt(i * chunk.length), chunk.fill(i), 'unstable');
+    await b.close(); // with background flushes possibly still running
+    assert.equal(openFds(), base);
+    const data = fs.readFileSync(path.join(root, 'stream'));
+    assert.equal(data.length, 28 * chunk.length);
+    for (let i = 0; i < 28; i++) assert.equal(data[i * chunk.length + 7], i & 0xff);
+  });
+
   it('sees files created behind its back and lists a large directory page by page', async () => {
     const big = path.join(root, 'big');
     fs.mkdirSync(big);
