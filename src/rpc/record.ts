@@ -43,8 +43,12 @@ export class RecordReader {
     return this.recordLen;
   }
 
-  /** Feed bytes from the stream. Throws RpcTransportError on a record over the cap. */
-  push(chunk: Buffer): void {
+  /**
+   * Feed bytes from the stream. Throws RpcTransportError on a record over the cap.
+   * `transient`: the caller reuses `chunk`'s memory once this returns, so nothing may keep a view
+   * of it (large records are copied into their pooled buffer anyway; small ones are copied out).
+   */
+  push(chunk: Buffer, transient = false): void {
     let off = 0;
     while (off < chunk.length) {
       if (this.fragLeft < 0) {
@@ -88,7 +92,7 @@ export class RecordReader {
         if (this.fragLeft === 0) this.finishDirect();
         continue;
       }
-      this.parts.push(chunk.subarray(off, off + take));
+      this.parts.push(transient ? Buffer.from(chunk.subarray(off, off + take)) : chunk.subarray(off, off + take));
       this.recordLen += take;
       this.fragLeft -= take;
       off += take;

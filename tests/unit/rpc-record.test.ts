@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { RecordReader, recordMark, LAST_FRAGMENT } from '../../src/rpc/record.js';
+import { BufferPool } from '../../src/util/bufpool.js';
 
 function frame(fragments: Buffer[]): Buffer {
   const parts: Buffer[] = [];
@@ -34,6 +35,38 @@ test('reassembles records split into fragments and delivered split at any byte',
         assert.equal(rr.buffered, 0);
       },
     ),
+  );
+});
+
+test('transient chunks (one read buffer reused for every read): records stay intact after the buffer is overwritten', () => {
+  const pool = new BufferPool(256 * 1024, 4);
+  fc.assert(
+    fc.property(
+      fc.array(fc.array(fc.uint8Array({ maxLength: 40 }), { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 4 }),
+      fc.integer({ min: 64 * 1024 + 1, max: 200 * 1024 }),
+      fc.array(fc.integer({ min: 1, max: 70_000 }), { minLength: 1, maxLength: 8 }),
+      (records, bigLen, cuts) => {
+        // Small multi-fragment records plus one large single-fragment record (assembled in the pool).
+        const big = Buffer.alloc(bigLen, 0x5a);
+        const want = [...records.map((frags) => Buffer.concat(frags.map((f) => Buffer.from(f)))), big];
+        const wire = Buffer.concat([...records.map((frags) => frame(frags.map((f) => Buffer.from(f)))), frame([big])]);
+        const held: Buffer[] = [];
+        const rr = new RecordReader(1 << 20, (r) => held.push(r), pool);
+        const readBuffer = Buffer.alloc(70_000);
+        let off = 0;
+        let i = 0;
+        while (off < wire.length) {
+          const n = Math.min(cuts[i++ % cuts.length], wire.length - off);
+          wire.copy(readBuffer, 0, off, off + n);
+          rr.push(readBuffer.subarray(0, n), true);
+          readBuffer.fill(0xee); // the next read overwrites it
+          off += n;
+        }
+        assert.equal(held.length, want.length);
+        want.forEach((w, k) => assert.deepEqual(held[k], w));
+      },
+    ),
+    { numRuns: 60 },
   );
 });
 
