@@ -20,6 +20,7 @@
 #include <node_api.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stddef.h>
@@ -28,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
@@ -526,6 +529,75 @@ static napi_value js_pread_nowait(napi_env env, napi_callback_info info) {
   return make_int(env, (int)n);
 }
 
+/*
+ * statAt(dirFd, name, out: BigInt64Array) → 0 or -errno: statx(2) of `name`
+ * relative to dirFd, not following a final symlink, into out[0..16]:
+ *   dev ino mode nlink uid gid rdev size blocks
+ *   atime.sec atime.nsec mtime.sec mtime.nsec ctime.sec ctime.nsec btime.sec btime.nsec
+ * (the layout STAT_AT in src/storage/posix-util.ts reads). The flags, mask and
+ * conversions are libuv's (uv__fs_statx: dev and rdev through makedev, stx_btime
+ * copied whatever stx_mask says, 64-bit values as int64 like Node's BigInt64Array),
+ * so the values are exactly those of fs.lstatSync(path, { bigint: true }), minus
+ * the BigIntStats object and its Dates, and the lookup walks one component
+ * instead of the whole path. READDIRPLUS stats every entry it returns with it.
+ * Allocates nothing: the name is copied to the stack, the caller's array reused.
+ */
+#define STAT_AT_FIELDS 17
+
+static napi_value js_stat_at(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int32_t dirfd;
+  size_t n = 0, n_el, boff;
+  char name[PATH_MAX];
+  napi_typedarray_type tt;
+  void *data;
+  napi_value ab;
+  struct statx stx;
+  if (!get_args(env, info, 3, argv) || !get_nonneg(env, argv[0], "dirFd", &dirfd)) return NULL;
+  /* The full UTF-8 length first: a copy cut at a character boundary would name another file. */
+  if (napi_get_value_string_utf8(env, argv[1], NULL, 0, &n) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "name must be a string");
+    return NULL;
+  }
+  if (napi_get_typedarray_info(env, argv[2], &tt, &n_el, &data, &ab, &boff) != napi_ok || tt != napi_bigint64_array) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "out must be a BigInt64Array");
+    return NULL;
+  }
+  if (n_el < STAT_AT_FIELDS) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "out must have at least 17 elements");
+    return NULL;
+  }
+  if (n >= sizeof name) return make_int(env, -ENAMETOOLONG);
+  CHECK(env, napi_get_value_string_utf8(env, argv[1], name, sizeof name, &n));
+  if (strlen(name) != n) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "name must not contain NUL");
+    return NULL;
+  }
+  int r;
+  do r = statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS | STATX_BTIME, &stx);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) return make_int(env, -errno);
+  int64_t *o = data;
+  o[0] = (int64_t)makedev(stx.stx_dev_major, stx.stx_dev_minor);
+  o[1] = (int64_t)stx.stx_ino;
+  o[2] = stx.stx_mode;
+  o[3] = stx.stx_nlink;
+  o[4] = stx.stx_uid;
+  o[5] = stx.stx_gid;
+  o[6] = (int64_t)makedev(stx.stx_rdev_major, stx.stx_rdev_minor);
+  o[7] = (int64_t)stx.stx_size;
+  o[8] = (int64_t)stx.stx_blocks;
+  o[9] = stx.stx_atime.tv_sec;
+  o[10] = stx.stx_atime.tv_nsec;
+  o[11] = stx.stx_mtime.tv_sec;
+  o[12] = stx.stx_mtime.tv_nsec;
+  o[13] = stx.stx_ctime.tv_sec;
+  o[14] = stx.stx_ctime.tv_nsec;
+  o[15] = stx.stx_btime.tv_sec;
+  o[16] = stx.stx_btime.tv_nsec;
+  return make_int(env, 0);
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
     { "listen", NULL, js_listen, NULL, NULL, NULL, napi_enumerable, NULL },
@@ -537,6 +609,7 @@ NAPI_MODULE_INIT() {
     { "close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL },
     { "peerCred", NULL, js_peer_cred, NULL, NULL, NULL, napi_enumerable, NULL },
     { "preadNoWait", NULL, js_pread_nowait, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "statAt", NULL, js_stat_at, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

@@ -34,6 +34,14 @@ export interface FdPassNative {
    * addon built before it existed lacks it.)
    */
   preadNoWait?(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number;
+  /**
+   * statx(2) of `name` relative to the directory `dirFd`, not following a final
+   * symlink, into `out` (at least 17 elements, layout STAT_AT in
+   * storage/posix-util.ts): 0, or -errno (e.g. -2 for ENOENT). Throws only on bad
+   * arguments. The values are those fs.lstatSync(path, { bigint: true }) reports,
+   * without building a BigIntStats. (Optional: an addon built before it existed lacks it.)
+   */
+  statAt?(dirFd: number, name: string, out: BigInt64Array): number;
 }
 
 export type FdPassLoadResult = { native: FdPassNative } | { native: undefined; reason: string };

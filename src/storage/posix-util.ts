@@ -60,6 +60,61 @@ export function statToAttrs(st: fs.BigIntStats, fsid: bigint): Attrs {
   };
 }
 
+/**
+ * Layout of the array PosixBackendOptions.statAt fills (native/fdpass.c
+ * js_stat_at): the lstat fields as libuv reports them, times as (seconds,
+ * nanoseconds) pairs instead of BigIntStats' ns sums and Dates.
+ */
+export const STAT_AT = {
+  DEV: 0,
+  INO: 1,
+  MODE: 2,
+  NLINK: 3,
+  UID: 4,
+  GID: 5,
+  RDEV: 6,
+  SIZE: 7,
+  BLOCKS: 8,
+  ATIME_SEC: 9,
+  ATIME_NSEC: 10,
+  MTIME_SEC: 11,
+  MTIME_NSEC: 12,
+  CTIME_SEC: 13,
+  CTIME_NSEC: 14,
+  BTIME_SEC: 15,
+  BTIME_NSEC: 16,
+  FIELDS: 17,
+} as const;
+
+/**
+ * statToAttrs of a STAT_AT array: the same Attrs lstat's BigIntStats gives. The
+ * kernel's tv_nsec is always in [0, 1e9), so each (sec, nsec) pair already is
+ * what nsToTimestamp makes of sec·10⁹ + nsec.
+ */
+export function statAtToAttrs(raw: BigInt64Array, fsid: bigint): Attrs {
+  const mode = Number(raw[STAT_AT.MODE]);
+  return {
+    type: fileType(mode),
+    mode: mode & 0o7777,
+    nlink: Number(raw[STAT_AT.NLINK]),
+    uid: Number(raw[STAT_AT.UID]),
+    gid: Number(raw[STAT_AT.GID]),
+    size: raw[STAT_AT.SIZE],
+    used: raw[STAT_AT.BLOCKS] * 512n,
+    rdev: splitRdev(raw[STAT_AT.RDEV]),
+    fsid,
+    fileid: raw[STAT_AT.INO],
+    atime: { sec: Number(raw[STAT_AT.ATIME_SEC]), nsec: Number(raw[STAT_AT.ATIME_NSEC]) },
+    mtime: { sec: Number(raw[STAT_AT.MTIME_SEC]), nsec: Number(raw[STAT_AT.MTIME_NSEC]) },
+    ctime: { sec: Number(raw[STAT_AT.CTIME_SEC]), nsec: Number(raw[STAT_AT.CTIME_NSEC]) },
+  };
+}
+
+/** BigIntStats.birthtimeNs of a STAT_AT array (Node's sec·10⁹ + nsec). */
+export function statAtBirthNs(raw: BigInt64Array): bigint {
+  return raw[STAT_AT.BTIME_SEC] * NS_PER_SEC + raw[STAT_AT.BTIME_NSEC];
+}
+
 /*
  * Node keys. Version 2, minted since the compact file handle (fh.ts), is
  * 11 bytes — 15 when the inode number needs 64 bits — so that a whole

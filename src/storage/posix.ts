@@ -27,6 +27,11 @@
  * directory 200 at a time: readdir 270 ms cold (first read, JIT warm-up),
  * 3-5 ms when cached (inode numbers kept with the listing); readdirPlus
  * (fresh attributes every time) ~105 ms, of which the statx calls are ~55%.
+ * With the native addon's statAt (opts.statAt) pages stat each entry relative
+ * to one descriptor of the directory: one component to look up instead of the
+ * whole path, and no BigIntStats with four Dates. Paging 60 at a time:
+ * readdirPlus 68-70 ms instead of ~95 ms; the statx itself (2.5-3.5 µs) is
+ * now about half of an entry's cost.
  * Data-moving and namespace-changing calls stay asynchronous.
  */
 import fs from 'node:fs';
@@ -38,6 +43,9 @@ import { FlushBehind } from './flush-behind.js';
 import { RwLock } from './rwlock.js';
 import {
   statToAttrs,
+  statAtToAttrs,
+  statAtBirthNs,
+  STAT_AT,
   encodeKey,
   decodeKey,
   genOf,
@@ -82,7 +90,19 @@ export interface PosixBackendOptions {
    * COMMIT has little left to wait for (see flush-behind.ts). Default 16 MiB; 0 turns it off.
    */
   flushBehindBytes?: number;
+  /**
+   * statx(2) of a name relative to a directory descriptor into a STAT_AT array
+   * (posix-util.ts), returning 0 or -errno: the optional native addon's statAt,
+   * injected because storage does not depend on localio. Listing pages then stat
+   * their entries with it instead of lstatSync, with identical results.
+   */
+  statAt?: StatAt;
 }
+
+export type StatAt = (dirFd: number, name: string, out: BigInt64Array) => number;
+
+/** An entry's metadata in a listing page: lstat's, or statAt's array (PosixBackend.statBuf). */
+type EntryStat = fs.BigIntStats | BigInt64Array;
 
 export class PosixNode implements Node {
   constructor(
@@ -169,6 +189,13 @@ export class PosixBackend implements Backend {
   private readonly stateFile: string | undefined;
   private readonly probe = Buffer.alloc(1);
   private readonly flusher: FlushBehind;
+  private readonly statAt: StatAt | undefined;
+  /**
+   * statAt's output, reused for every entry: a page loop consumes each entry
+   * before the next statAt and never awaits in between, so pages running
+   * concurrently under the shared lock cannot interleave on it.
+   */
+  private readonly statBuf = new BigInt64Array(STAT_AT.FIELDS);
   private closed = false;
 
   /**
@@ -201,6 +228,7 @@ export class PosixBackend implements Backend {
     this.scanner = new TreeScanner(this.table, this.rootPath, this.rootDev, opts.maxScanEntries ?? 1_000_000);
     this.fds = new FdCache(opts.fdCacheSize ?? 256, opts.fdIdleMs ?? 30_000);
     this.flusher = new FlushBehind(opts.flushBehindBytes ?? 16 * 1024 * 1024);
+    this.statAt = opts.statAt;
     if (opts.stateDir !== undefined) {
       this.stateFile = path.join(opts.stateDir, `posix-dentries-${this.tag.toString(16).padStart(8, '0')}.json`);
       this.table.load(this.stateFile, this.rootGen);
@@ -223,13 +251,13 @@ export class PosixBackend implements Backend {
 
   // ---- identity ---------------------------------------------------------
 
-  /** The generation in keys (posix-util genOf: a 32-bit mix of the birth time). */
-  private genOf(st: fs.BigIntStats): bigint {
-    return this.useBirthtime && st.birthtimeNs > 0n ? genOf(st.birthtimeNs) : 0n;
+  /** The generation in keys of a birth time in ns (posix-util genOf: a 32-bit mix of it). */
+  private genOf(birthNs: bigint): bigint {
+    return this.useBirthtime && birthNs > 0n ? genOf(birthNs) : 0n;
   }
 
   private mint(st: fs.BigIntStats): PosixNode {
-    return this.nodeFor(st.ino, this.genOf(st));
+    return this.nodeFor(st.ino, this.genOf(st.birthtimeNs));
   }
 
   /**
@@ -255,6 +283,14 @@ export class PosixBackend implements Backend {
     return this.mint(st);
   }
 
+  /** found() of a listing entry, from either kind of stat: the same node and table entry. */
+  private foundEntry(st: EntryStat, dirIno: bigint, name: string): PosixNode {
+    if (!(st instanceof BigInt64Array)) return this.found(st, dirIno, name);
+    const ino = st[STAT_AT.INO];
+    this.table.set(ino, dirIno, name);
+    return this.nodeFor(ino, this.genOf(statAtBirthNs(st)));
+  }
+
   private asNode(node: Node): PosixNode {
     if (!(node instanceof PosixNode)) throw storageError('ESTALE', 'node from another backend');
     return node;
@@ -264,7 +300,7 @@ export class PosixBackend implements Backend {
     const p = this.table.pathOf(n.ino);
     if (p === undefined) return undefined;
     const st = lstatQuiet(p);
-    if (st === undefined || st.ino !== n.ino || this.genOf(st) !== n.gen) return undefined;
+    if (st === undefined || st.ino !== n.ino || this.genOf(st.birthtimeNs) !== n.gen) return undefined;
     return { path: p, st };
   }
 
@@ -441,7 +477,7 @@ export class PosixBackend implements Backend {
       await closeFd(fd);
       throw e;
     }
-    if (st.ino !== n.ino || this.genOf(st) !== n.gen || !st.isFile()) {
+    if (st.ino !== n.ino || this.genOf(st.birthtimeNs) !== n.gen || !st.isFile()) {
       await closeFd(fd);
       throw storageError('ESTALE', 'file changed while opening');
     }
@@ -726,36 +762,77 @@ export class PosixBackend implements Backend {
   }
 
   /**
+   * A descriptor of the directory r for statAt, or undefined (no statAt, or the
+   * path no longer leads to that directory: the caller then stats by path, as
+   * without the addon). O_NOFOLLOW and the (dev, ino) check keep the entries
+   * those of the directory the listing was read from.
+   */
+  private openForStatAt(r: Resolved): number | undefined {
+    if (this.statAt === undefined) return undefined;
+    let fd: number;
+    try {
+      fd = fs.openSync(r.path, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW);
+    } catch {
+      return undefined;
+    }
+    const b = this.statBuf;
+    if (this.statAt(fd, '.', b) === 0 && b[STAT_AT.INO] === r.st.ino && b[STAT_AT.DEV] === r.st.dev) return fd;
+    fs.closeSync(fd);
+    return undefined;
+  }
+
+  /**
    * Serve one page. Fileids need inode numbers, which Dirent lacks, so each
-   * entry served is lstat'ed once (cached in the listing for plain READDIR;
+   * entry served is stat'ed once (cached in the listing for plain READDIR;
    * READDIRPLUS always re-stats for fresh attributes). Entries deleted since
    * the listing was read are skipped.
+   *
+   * With statAt the stats are relative to one descriptor of the directory
+   * (see the top of this file for what that saves). Any statAt failure
+   * (ENOENT included) is retried by path, so the outcome is the lstat path's.
+   * The array passed to emit is reused: emit must be done with it on return.
    */
   private async page(
     dir: Node,
     cookie: bigint,
     limit: number,
     needStat: boolean,
-    emit: (name: string, cookie: bigint, ino: bigint, st: fs.BigIntStats | undefined, d: PosixNode) => void,
+    emit: (name: string, cookie: bigint, ino: bigint, st: EntryStat | undefined, d: PosixNode) => void,
   ): Promise<boolean> {
     const d = this.asNode(dir);
     return this.shared(async () => {
       const r = await this.resolveDir(d);
       const l = await this.listing(d, r);
       const prefix = r.path === '/' ? '' : r.path;
-      let i = indexAfter(l.cookies, cookie);
-      for (let taken = 0; i < l.names.length && taken < limit; i++) {
-        let ino = l.inos[i];
-        let st: fs.BigIntStats | undefined;
-        if (needStat || ino === undefined) {
-          st = lstatQuiet(`${prefix}/${l.names[i]}`);
-          if (st === undefined) continue;
-          ino = l.inos[i] = st.ino;
+      // Opened at the first entry that needs a stat (a cached READDIR page needs none).
+      let dirFd: number | undefined;
+      let opened = false;
+      try {
+        let i = indexAfter(l.cookies, cookie);
+        for (let taken = 0; i < l.names.length && taken < limit; i++) {
+          let ino = l.inos[i];
+          let st: EntryStat | undefined;
+          if (needStat || ino === undefined) {
+            if (!opened) {
+              dirFd = this.openForStatAt(r);
+              opened = true;
+            }
+            if (dirFd !== undefined && this.statAt!(dirFd, l.names[i], this.statBuf) === 0) {
+              st = this.statBuf;
+              ino = l.inos[i] = st[STAT_AT.INO];
+            } else {
+              st = lstatQuiet(`${prefix}/${l.names[i]}`);
+              if (st === undefined) continue;
+              ino = l.inos[i] = st.ino;
+            }
+          }
+          emit(l.names[i], l.cookies[i], ino, st, d);
+          taken++;
         }
-        emit(l.names[i], l.cookies[i], ino, st, d);
-        taken++;
+        return i >= l.names.length;
+      } finally {
+        if (dirFd !== undefined) fs.closeSync(dirFd);
       }
-      return i >= l.names.length;
     });
   }
 
@@ -770,8 +847,9 @@ export class PosixBackend implements Backend {
   async readdirPlus(dir: Node, cookie: bigint, limit: number): Promise<DirPlusPage> {
     const entries: DirPlusEntry[] = [];
     const eof = await this.page(dir, cookie, limit, true, (name, c, ino, st, d) => {
-      const s = st as fs.BigIntStats;
-      entries.push({ name, cookie: c, fileid: ino, node: this.found(s, d.ino, name), attrs: statToAttrs(s, this.fsid) });
+      const s = st as EntryStat;
+      const attrs = s instanceof BigInt64Array ? statAtToAttrs(s, this.fsid) : statToAttrs(s, this.fsid);
+      entries.push({ name, cookie: c, fileid: ino, node: this.foundEntry(s, d.ino, name), attrs });
     });
     return { entries, eof };
   }
