@@ -12,6 +12,7 @@ export interface ServeOptions {
   rtmax: number;
   wtmax: number;
   localio?: boolean;
+  writeBehind?: boolean;
   rendezvous?: string;
   metrics?: string;
 }
@@ -46,6 +47,7 @@ export async function serve(dir: string | undefined, o: ServeOptions): Promise<n
     rtmax: o.rtmax,
     wtmax: o.wtmax,
     localio: o.localio,
+    writeBehind: o.writeBehind,
     rendezvous: o.rendezvous,
     metrics: o.metrics,
   });

@@ -18,9 +18,10 @@ import {
   type ExportEntry,
   type ServerIdentity,
 } from '../export/index.js';
-import { PosixBackend, ReadAheadBackend, type Backend } from '../storage/index.js';
+import { PosixBackend, ReadAheadBackend, WriteBehindBackend, type Backend } from '../storage/index.js';
 import { log } from '../util/log.js';
 import { LocalioServer, type LocalioServerStatus } from '../localio/server.js';
+import { loadFdPass } from '../localio/native.js';
 import { ControlServer, controlSocketPath } from './control.js';
 import { createMetrics, MetricsServer } from './metrics.js';
 import type { ConnectionInfo } from '../rpc/server.js';
@@ -41,6 +42,11 @@ export interface NfsServerOptions {
   /** Largest READ / WRITE, bytes. Default 1 MiB each. */
   rtmax?: number;
   wtmax?: number;
+  /**
+   * Answer UNSTABLE WRITEs once their data is queued, before it reaches the file system
+   * (storage/write-behind.ts), for the exports this server opens itself. Default true.
+   */
+  writeBehind?: boolean;
   /** Override who the server acts as (tests). Default: from the process. */
   identity?: ServerIdentity;
   /** Offer LOCALIO (program 400122) to same-host clients. Default true; false → PROG_UNAVAIL. */
@@ -216,7 +222,11 @@ export class NfsServer {
     if (!b) {
       const backendState = path.join(this.opts.stateDir ?? defaultStateDir(), 'posix');
       fs.mkdirSync(backendState, { recursive: true, mode: 0o700 });
-      b = new ReadAheadBackend(new PosixBackend(entry.path, { stateDir: backendState }), { maxBytes: this.opts.rtmax ?? 1024 * 1024 });
+      // The optional addon's statAt: listing pages stat entries without building BigIntStats.
+      const native = loadFdPass().native;
+      const statAt = native?.statAt?.bind(native);
+      b = new ReadAheadBackend(new PosixBackend(entry.path, { stateDir: backendState, statAt }), { maxBytes: this.opts.rtmax ?? 1024 * 1024 });
+      if (this.opts.writeBehind !== false) b = new WriteBehindBackend(b, { maxWrite: this.opts.wtmax ?? 1024 * 1024 });
     }
     try {
       const exp = await this.exports.add(entry, b);

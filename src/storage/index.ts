@@ -3,3 +3,4 @@ export * from './types.js';
 export { PosixBackend, PosixNode, type PosixBackendOptions } from './posix.js';
 export { MemoryBackend, type MemoryBackendOptions } from './memory.js';
 export { ReadAheadBackend } from './readahead.js';
+export { WriteBehindBackend } from './write-behind.js';

@@ -75,6 +75,11 @@ export interface WriteResult {
   count: number;
   /** What was actually achieved: 'file_sync' only after a durable write. */
   committed: StableHow;
+  /**
+   * The data was taken but not yet written (write-behind.ts): the file's attributes after it are
+   * not known yet, so the reply carries none. Every later access to the file sees the data.
+   */
+  queued?: boolean;
 }
 
 export interface ReadResult {

@@ -12,6 +12,7 @@ import { ExportTable } from '../../src/export/table.js';
 import { defaultExportOptions } from '../../src/export/exports-file.js';
 import type { Export, ExportOptions } from '../../src/export/types.js';
 import { MemoryBackend } from '../../src/storage/memory.js';
+import { WriteBehindBackend } from '../../src/storage/write-behind.js';
 import { storageError, type Node, type StableHow, type WriteResult } from '../../src/storage/types.js';
 import type { CallContext } from '../../src/rpc/context.js';
 import type { ProcedureDef } from '../../src/rpc/program.js';
@@ -76,6 +77,7 @@ let roRoot: Buffer;
 let asyncRoot: Buffer;
 let tRoot: Buffer;
 let fullRoot: Buffer;
+let wbRoot: Buffer; // an export behind write-behind, every UNSTABLE write queued (minBytes 1)
 
 function options(o: Partial<ExportOptions>): ExportOptions {
   return { ...defaultExportOptions(), secure: false, squash: 'none', readOnly: false, sync: true, ...o };
@@ -91,6 +93,7 @@ before(async () => {
   tBackend = new TestBackend();
   tExp = await add('/t', tBackend);
   fullExp = await add('/full', new MemoryBackend({ capacityBytes: 8192 }));
+  const wbExp = await table.add({ path: '/wb', clients: [{ host: '*', options: options({}) }] }, new WriteBehindBackend(new MemoryBackend(), { minBytes: 1 }));
   env = {
     gate: table,
     exports: table,
@@ -110,6 +113,7 @@ before(async () => {
   asyncRoot = await rootOf(asyncExp);
   tRoot = await rootOf(tExp);
   fullRoot = await rootOf(fullExp);
+  wbRoot = await rootOf(wbExp);
   for (const r of [root, asyncRoot, tRoot, fullRoot]) {
     const res = await mkdir(r, 'pub', { mode: 0o777 }, ROOT);
     assert.equal(res.status, 0);
@@ -321,6 +325,29 @@ test('WRITE then READ: data, count, eof; READ past the end; READ of a directory 
   const dir = await read(pub, 0n, 10);
   st(dir, S.ISDIR);
   assert.ok(dir.attrs, 'attributes even when the type is wrong (as knfsd)');
+});
+
+test('WRITE behind (queued UNSTABLE): answered with the pre-op attributes only; GETATTR, READ and COMMIT see the data', async () => {
+  const f = await newFile(wbRoot, uniq('wb'));
+  const first = await write(f, 0n, Buffer.from('first '));
+  ok(first);
+  assert.equal(first.wcc.after?.size, 6n, 'a file\'s first write goes through and has post-op attributes');
+  const queued = await write(f, 6n, Buffer.from('second'));
+  ok(queued);
+  assert.equal(queued.count, 6);
+  assert.equal(queued.committed, StableHow3.UNSTABLE);
+  assert.equal(queued.wcc.before?.size, 6n);
+  assert.equal(queued.wcc.after, undefined, 'no guessed post-op attributes');
+  const a = await getattr(f);
+  ok(a);
+  assert.equal(a.attrs.size, 12n);
+  const r = await read(f, 0n, 100);
+  ok(r);
+  assert.equal(r.data.toString(), 'first second');
+  ok(await call(P.COMMIT, C.encodeCommitArgs, { file: f, offset: 0n, count: 0 }, C.decodeCommitRes));
+  const sync = await write(f, 12n, Buffer.from('!'), StableHow3.FILE_SYNC);
+  ok(sync);
+  assert.equal(sync.wcc.after?.size, 13n, 'a stable write is never queued');
 });
 
 test('READ: count is capped at rtmax', async () => {

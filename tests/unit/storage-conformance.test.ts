@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { storageConformance } from '../helpers/storage-suite.js';
-import { MemoryBackend, PosixBackend, ReadAheadBackend } from '../../src/storage/index.js';
+import { MemoryBackend, PosixBackend, ReadAheadBackend, WriteBehindBackend } from '../../src/storage/index.js';
 
 storageConformance('memory', async () => ({
   backend: new MemoryBackend({ capacityBytes: 256 << 20 }),
@@ -23,6 +23,15 @@ storageConformance('posix+readahead', async () => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nfs-storage-ra-'));
   return {
     backend: new ReadAheadBackend(new PosixBackend(dir), { minBytes: 1 }),
+    cleanup: () => fs.rm(dir, { recursive: true, force: true }),
+  };
+});
+
+// So must write-behind (every UNSTABLE write queued: minBytes 1), on top of the read-ahead as the server stacks them.
+storageConformance('posix+readahead+writebehind', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nfs-storage-wb-'));
+  return {
+    backend: new WriteBehindBackend(new ReadAheadBackend(new PosixBackend(dir), { minBytes: 1 }), { minBytes: 1 }),
     cleanup: () => fs.rm(dir, { recursive: true, force: true }),
   };
 });

@@ -37,7 +37,8 @@ export function writeProcedure(env: Nfs3Env): ProcedureDef<WriteArgs, WriteRes> 
       const asked = v.options.sync ? args.stable : StableHow3.UNSTABLE;
       try {
         const r = await exp.backend.write(v.node, args.offset, args.data, toStorageStable(asked));
-        const wcc = await wccAfter(exp, v.node, v.attrs);
+        // Queued (write-behind): the attributes after it are not known yet; asking would wait for it.
+        const wcc = r.queued ? { before: toWccAttr(v.attrs), after: undefined } : await wccAfter(exp, v.node, v.attrs);
         // Read after the write: a verifier reset by a concurrent failure must not be hidden.
         // (The verifier buffer is replaced on reset, never changed in place: no copy needed.)
         return { status: 0, wcc, count: r.count, committed: fromStorageStable(r.committed), verf: env.writeVerifier() };
