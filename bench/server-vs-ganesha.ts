@@ -5,7 +5,9 @@
  * ours / ganesha for listing time), checks sha256 on every copy, and writes JSON to
  * bench/results/. Needs root (ganesha's FSAL VFS) and the peers (../shared/peers/install.sh).
  *
- * Environment: BENCH_RUNS (3), BENCH_SIZE_MB (1024), BENCH_NFILES (10000).
+ * Environment: BENCH_RUNS (5), BENCH_SIZE_MB (1024), BENCH_NFILES (10000). Five runs, because
+ * each server's first run is cold (fresh process, JIT, first listing of the directory) and with
+ * three a single noisy warm run next to it decides the median.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,7 +16,7 @@ import path from 'node:path';
 import { median, sha256, timed } from './common.js';
 import { startServer, freePort, SHARED, REPO } from '../tests/helpers/server-process.js';
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SIZE_MB = Number(process.env.BENCH_SIZE_MB ?? 1024);
 const NFILES = Number(process.env.BENCH_NFILES ?? 10000);
 const BYTES = SIZE_MB * 1024 * 1024;
