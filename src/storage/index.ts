@@ -2,5 +2,6 @@
 export * from './types.js';
 export { PosixBackend, PosixNode, type PosixBackendOptions } from './posix.js';
 export { MemoryBackend, type MemoryBackendOptions } from './memory.js';
+export { BackendDecorator } from './decorator.js';
 export { ReadAheadBackend } from './readahead.js';
 export { WriteBehindBackend } from './write-behind.js';

@@ -1,19 +1,5 @@
-import type {
-  Attrs,
-  Backend,
-  CreateOptions,
-  DirPage,
-  DirPlusPage,
-  FsStats,
-  LentRead,
-  LocalFd,
-  Node,
-  Owner,
-  ReadResult,
-  SetAttrs,
-  StableHow,
-  WriteResult,
-} from './types.js';
+import type { Attrs, Backend, LentRead, Node, ReadResult, SetAttrs, StableHow, WriteResult } from './types.js';
+import { BackendDecorator } from './decorator.js';
 import { BufferPool } from '../util/bufpool.js';
 
 interface Ahead {
@@ -42,10 +28,9 @@ interface Ahead {
  * served at most `maxAgeMs` late — tighter than any NFS client's own
  * attribute cache. Bounded: at most `maxFiles` ranges, each ≤ `maxBytes`.
  */
-export class ReadAheadBackend implements Backend {
-  readonly kind: string;
-  readonly persistentKeys: boolean;
-  readonly localFd: boolean;
+export class ReadAheadBackend extends BackendDecorator {
+  /** Always offered (zero-copy from the read-ahead's buffers), whatever the inner backend has. */
+  declare readLent: (node: Node, offset: bigint, count: number) => Promise<LentRead>;
   private readonly ahead = new Map<string, Ahead>();
   /** Where the last read of each file ended, to spot sequential readers. */
   private readonly lastEnd = new Map<string, bigint>();
@@ -56,17 +41,15 @@ export class ReadAheadBackend implements Backend {
   readonly stats = { hits: 0, waited: 0, misses: 0, started: 0, dropped: 0 };
 
   constructor(
-    private readonly inner: Backend,
+    inner: Backend,
     private readonly opts: { maxBytes?: number; maxFiles?: number; maxAgeMs?: number; minBytes?: number } = {},
   ) {
-    this.kind = inner.kind;
-    this.persistentKeys = inner.persistentKeys;
-    this.localFd = inner.localFd;
+    super(inner);
+    this.readLent = (n, o, c) => this.lend(n, o, c);
     // Read-aheads plus the buffers lent to replies in flight (READs per connection are bounded).
     this.pool = new BufferPool(opts.maxBytes ?? 1024 * 1024, 2 * (opts.maxFiles ?? 16) + 32);
-    if (inner.readdirPlus) this.readdirPlus = (d, c, l) => inner.readdirPlus!(d, c, l);
-    if (inner.openFd) {
-      const open = inner.openFd.bind(inner);
+    const open = this.openFd;
+    if (open) {
       this.openFd = async (n, m) => {
         const lf = await open(n, m);
         if (m === 'r') return lf;
@@ -93,9 +76,6 @@ export class ReadAheadBackend implements Backend {
 
   /** Files a LOCALIO client holds open for writing, by key: never read ahead (the data may change at any time). */
   private readonly localWriters = new Map<string, number>();
-
-  readdirPlus?: (dir: Node, cookie: bigint, limit: number) => Promise<DirPlusPage>;
-  openFd?: (node: Node, mode: 'r' | 'rw') => Promise<LocalFd>;
 
   private drop(k: string): void {
     const a = this.ahead.get(k);
@@ -154,7 +134,7 @@ export class ReadAheadBackend implements Backend {
     }
   }
 
-  async read(node: Node, offset: bigint, into: Buffer): Promise<ReadResult> {
+  override async read(node: Node, offset: bigint, into: Buffer): Promise<ReadResult> {
     const k = node.key.toString('latin1');
     const t = await this.take(k, offset, into.length);
     let r: ReadResult;
@@ -175,7 +155,7 @@ export class ReadAheadBackend implements Backend {
    * lent to the caller until `release()`. Saves the 1 MiB copy per READ —
    * measured 160–280 µs here, the copy reading memory another core wrote.
    */
-  async readLent(node: Node, offset: bigint, count: number): Promise<LentRead> {
+  private async lend(node: Node, offset: bigint, count: number): Promise<LentRead> {
     const k = node.key.toString('latin1');
     const t = await this.take(k, offset, count);
     let buf: Buffer;
@@ -220,7 +200,7 @@ export class ReadAheadBackend implements Backend {
     this.stats.started++;
   }
 
-  async write(node: Node, offset: bigint, data: Buffer, stable: StableHow): Promise<WriteResult> {
+  override async write(node: Node, offset: bigint, data: Buffer, stable: StableHow): Promise<WriteResult> {
     this.invalidate(node);
     try {
       return await this.inner.write(node, offset, data, stable);
@@ -229,17 +209,17 @@ export class ReadAheadBackend implements Backend {
     }
   }
 
-  async setattr(node: Node, set: SetAttrs): Promise<Attrs> {
+  override async setattr(node: Node, set: SetAttrs): Promise<Attrs> {
     if (set.size !== undefined) this.invalidate(node);
     return this.inner.setattr(node, set);
   }
 
-  async remove(dir: Node, name: string): Promise<void> {
+  override async remove(dir: Node, name: string): Promise<void> {
     await this.dropByName(dir, name);
     return this.inner.remove(dir, name);
   }
 
-  async rename(fromDir: Node, fromName: string, toDir: Node, toName: string): Promise<void> {
+  override async rename(fromDir: Node, fromName: string, toDir: Node, toName: string): Promise<void> {
     await this.dropByName(toDir, toName);
     return this.inner.rename(fromDir, fromName, toDir, toName);
   }
@@ -254,53 +234,7 @@ export class ReadAheadBackend implements Backend {
     }
   }
 
-  root(): Promise<Node> {
-    return this.inner.root();
-  }
-  fromKey(key: Buffer): Promise<Node> {
-    return this.inner.fromKey(key);
-  }
-  getattr(node: Node): Promise<Attrs> {
-    return this.inner.getattr(node);
-  }
-  lookup(dir: Node, name: string): Promise<Node> {
-    return this.inner.lookup(dir, name);
-  }
-  parent(dir: Node): Promise<Node> {
-    return this.inner.parent(dir);
-  }
-  readlink(node: Node): Promise<string> {
-    return this.inner.readlink(node);
-  }
-  commit(node: Node, offset: bigint, count: number): Promise<void> {
-    return this.inner.commit(node, offset, count);
-  }
-  create(dir: Node, name: string, opts: CreateOptions): Promise<Node> {
-    return this.inner.create(dir, name, opts);
-  }
-  mkdir(dir: Node, name: string, mode: number, owner: Owner): Promise<Node> {
-    return this.inner.mkdir(dir, name, mode, owner);
-  }
-  symlink(dir: Node, name: string, target: string, mode: number, owner: Owner): Promise<Node> {
-    return this.inner.symlink(dir, name, target, mode, owner);
-  }
-  mknod(dir: Node, name: string, type: 'blk' | 'chr' | 'sock' | 'fifo', mode: number, rdev: { major: number; minor: number }, owner: Owner): Promise<Node> {
-    return this.inner.mknod(dir, name, type, mode, rdev, owner);
-  }
-  rmdir(dir: Node, name: string): Promise<void> {
-    return this.inner.rmdir(dir, name);
-  }
-  link(node: Node, dir: Node, name: string): Promise<void> {
-    return this.inner.link(node, dir, name);
-  }
-  readdir(dir: Node, cookie: bigint, limit: number): Promise<DirPage> {
-    return this.inner.readdir(dir, cookie, limit);
-  }
-  statfs(node: Node): Promise<FsStats> {
-    return this.inner.statfs(node);
-  }
-
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     for (const k of [...this.ahead.keys()]) this.drop(k);
     await Promise.all([...this.inflight]);
     this.lastEnd.clear();

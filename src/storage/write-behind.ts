@@ -1,19 +1,5 @@
-import type {
-  Attrs,
-  Backend,
-  CreateOptions,
-  DirPage,
-  DirPlusPage,
-  FsStats,
-  LentRead,
-  LocalFd,
-  Node,
-  Owner,
-  ReadResult,
-  SetAttrs,
-  StableHow,
-  WriteResult,
-} from './types.js';
+import type { Attrs, Backend, DirPage, Node, ReadResult, SetAttrs, StableHow, WriteResult } from './types.js';
+import { BackendDecorator } from './decorator.js';
 import { BufferPool } from '../util/bufpool.js';
 
 /** A file's queued UNSTABLE writes. */
@@ -51,10 +37,7 @@ const MAX_KNOWN = 4096;
  *   removed, a read-only file system) is refused to that WRITE itself.
  * - Bounded: at most `maxBytes` queued across all files; beyond that a write waits for room.
  */
-export class WriteBehindBackend implements Backend {
-  readonly kind: string;
-  readonly persistentKeys: boolean;
-  readonly localFd: boolean;
+export class WriteBehindBackend extends BackendDecorator {
   private readonly queues = new Map<string, Queue>();
   /** Files a write has succeeded on (recent first at the end): only these queue. */
   private readonly writable = new Map<string, true>();
@@ -66,38 +49,28 @@ export class WriteBehindBackend implements Backend {
   /** queued: writes answered before their data reached the backend; waited: writes that found no room. */
   readonly stats = { queued: 0, waited: 0, failed: 0 };
 
-  readLent?: (node: Node, offset: bigint, count: number) => Promise<LentRead>;
-  readdirPlus?: (dir: Node, cookie: bigint, limit: number) => Promise<DirPlusPage>;
-  openFd?: (node: Node, mode: 'r' | 'rw') => Promise<LocalFd>;
-
-  constructor(
-    private readonly inner: Backend,
-    opts: { maxWrite?: number; maxBytes?: number; minBytes?: number } = {},
-  ) {
-    this.kind = inner.kind;
-    this.persistentKeys = inner.persistentKeys;
-    this.localFd = inner.localFd;
+  constructor(inner: Backend, opts: { maxWrite?: number; maxBytes?: number; minBytes?: number } = {}) {
+    super(inner);
     const maxWrite = opts.maxWrite ?? 1024 * 1024;
     this.maxBytes = Math.max(opts.maxBytes ?? 8 * 1024 * 1024, maxWrite);
     this.minBytes = opts.minBytes ?? 64 * 1024;
     this.pool = new BufferPool(maxWrite, Math.ceil(this.maxBytes / maxWrite) + 1);
-    const inner_ = inner;
-    if (inner_.readLent) {
-      const lent = inner_.readLent.bind(inner_);
+    const lent = this.readLent;
+    if (lent) {
       this.readLent = async (n, o, c) => {
         await this.settle(n);
         return lent(n, o, c);
       };
     }
-    if (inner_.readdirPlus) {
-      const plus = inner_.readdirPlus.bind(inner_);
+    const plus = this.readdirPlus;
+    if (plus) {
       this.readdirPlus = async (d, c, l) => {
         await this.settleAll();
         return plus(d, c, l);
       };
     }
-    if (inner_.openFd) {
-      const open = inner_.openFd.bind(inner_);
+    const open = this.openFd;
+    if (open) {
       this.openFd = async (n, m) => {
         await this.settle(n);
         return open(n, m);
@@ -105,7 +78,7 @@ export class WriteBehindBackend implements Backend {
     }
   }
 
-  async write(node: Node, offset: bigint, data: Buffer, stable: StableHow): Promise<WriteResult> {
+  override async write(node: Node, offset: bigint, data: Buffer, stable: StableHow): Promise<WriteResult> {
     const k = node.key.toString('latin1');
     this.throwFailure(k);
     if (stable !== 'unstable' || data.length < this.minBytes || data.length > this.pool.size || !this.writable.has(k)) {
@@ -152,7 +125,7 @@ export class WriteBehindBackend implements Backend {
     return { count: data.length, committed: 'unstable', queued: true };
   }
 
-  async commit(node: Node, offset: bigint, count: number): Promise<void> {
+  override async commit(node: Node, offset: bigint, count: number): Promise<void> {
     await this.settle(node);
     this.throwFailure(node.key.toString('latin1'));
     return this.inner.commit(node, offset, count);
@@ -190,72 +163,40 @@ export class WriteBehindBackend implements Backend {
     throw err;
   }
 
-  async getattr(node: Node): Promise<Attrs> {
+  override async getattr(node: Node): Promise<Attrs> {
     await this.settle(node);
     return this.inner.getattr(node);
   }
-  async setattr(node: Node, set: SetAttrs): Promise<Attrs> {
+  override async setattr(node: Node, set: SetAttrs): Promise<Attrs> {
     await this.settle(node);
     return this.inner.setattr(node, set);
   }
-  async read(node: Node, offset: bigint, into: Buffer): Promise<ReadResult> {
+  override async read(node: Node, offset: bigint, into: Buffer): Promise<ReadResult> {
     await this.settle(node);
     return this.inner.read(node, offset, into);
   }
-  async remove(dir: Node, name: string): Promise<void> {
+  override async remove(dir: Node, name: string): Promise<void> {
     await this.settleAll();
     return this.inner.remove(dir, name);
   }
-  async rename(fromDir: Node, fromName: string, toDir: Node, toName: string): Promise<void> {
+  override async rename(fromDir: Node, fromName: string, toDir: Node, toName: string): Promise<void> {
     await this.settleAll();
     return this.inner.rename(fromDir, fromName, toDir, toName);
   }
-  async link(node: Node, dir: Node, name: string): Promise<void> {
+  override async link(node: Node, dir: Node, name: string): Promise<void> {
     await this.settleAll();
     return this.inner.link(node, dir, name);
   }
-  async rmdir(dir: Node, name: string): Promise<void> {
+  override async rmdir(dir: Node, name: string): Promise<void> {
     await this.settleAll();
     return this.inner.rmdir(dir, name);
   }
-  async readdir(dir: Node, cookie: bigint, limit: number): Promise<DirPage> {
+  override async readdir(dir: Node, cookie: bigint, limit: number): Promise<DirPage> {
     await this.settleAll();
     return this.inner.readdir(dir, cookie, limit);
   }
-  statfs(node: Node): Promise<FsStats> {
-    return this.inner.statfs(node);
-  }
-
-  root(): Promise<Node> {
-    return this.inner.root();
-  }
-  fromKey(key: Buffer): Promise<Node> {
-    return this.inner.fromKey(key);
-  }
-  lookup(dir: Node, name: string): Promise<Node> {
-    return this.inner.lookup(dir, name);
-  }
-  parent(dir: Node): Promise<Node> {
-    return this.inner.parent(dir);
-  }
-  readlink(node: Node): Promise<string> {
-    return this.inner.readlink(node);
-  }
-  create(dir: Node, name: string, opts: CreateOptions): Promise<Node> {
-    return this.inner.create(dir, name, opts);
-  }
-  mkdir(dir: Node, name: string, mode: number, owner: Owner): Promise<Node> {
-    return this.inner.mkdir(dir, name, mode, owner);
-  }
-  symlink(dir: Node, name: string, target: string, mode: number, owner: Owner): Promise<Node> {
-    return this.inner.symlink(dir, name, target, mode, owner);
-  }
-  mknod(dir: Node, name: string, type: 'blk' | 'chr' | 'sock' | 'fifo', mode: number, rdev: { major: number; minor: number }, owner: Owner): Promise<Node> {
-    return this.inner.mknod(dir, name, type, mode, rdev, owner);
-  }
-
   /** Queued writes finish (their failures are dropped: nobody is left to commit), then the backend closes. */
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     await this.settleAll();
     this.queues.clear();
     this.writable.clear();
