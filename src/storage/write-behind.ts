@@ -1,6 +1,7 @@
 import type { Attrs, Backend, DirPage, Node, ReadResult, SetAttrs, StableHow, WriteResult } from './types.js';
 import { BackendDecorator } from './decorator.js';
 import { BufferPool } from '../util/bufpool.js';
+import { GenerationalCache } from '../util/cache.js';
 
 /** A file's queued UNSTABLE writes. */
 interface Queue {
@@ -12,7 +13,7 @@ interface Queue {
   error?: unknown;
 }
 
-/** Files remembered as written successfully. */
+/** Files remembered as written successfully (a file's first write is never queued). */
 const MAX_KNOWN = 4096;
 
 /**
@@ -39,8 +40,8 @@ const MAX_KNOWN = 4096;
  */
 export class WriteBehindBackend extends BackendDecorator {
   private readonly queues = new Map<string, Queue>();
-  /** Files a write has succeeded on (recent first at the end): only these queue. */
-  private readonly writable = new Map<string, true>();
+  /** Files a write has succeeded on, recently used ones kept: only these queue. */
+  private readonly writable = new GenerationalCache<string, true>(MAX_KNOWN / 2);
   private queuedBytes = 0;
   private readonly roomWaiters: Array<() => void> = [];
   private readonly pool: BufferPool;
@@ -81,11 +82,11 @@ export class WriteBehindBackend extends BackendDecorator {
   override async write(node: Node, offset: bigint, data: Buffer, stable: StableHow): Promise<WriteResult> {
     const k = node.key.toString('latin1');
     this.throwFailure(k);
-    if (stable !== 'unstable' || data.length < this.minBytes || data.length > this.pool.size || !this.writable.has(k)) {
+    if (stable !== 'unstable' || data.length < this.minBytes || data.length > this.pool.size || this.writable.get(k) === undefined) {
       await this.settle(node);
       this.throwFailure(k);
       const r = await this.inner.write(node, offset, data, stable);
-      this.remember(k);
+      this.writable.set(k, true);
       return r;
     }
     if (this.queuedBytes + data.length > this.maxBytes) {
@@ -129,16 +130,6 @@ export class WriteBehindBackend extends BackendDecorator {
     await this.settle(node);
     this.throwFailure(node.key.toString('latin1'));
     return this.inner.commit(node, offset, count);
-  }
-
-  /**
-   * A file's first write goes straight through: what only the backend can refuse (a directory, a
-   * file gone, a read-only file system) is refused to that WRITE itself, and later ones may queue.
-   */
-  private remember(k: string): void {
-    this.writable.delete(k);
-    this.writable.set(k, true);
-    if (this.writable.size > MAX_KNOWN) this.writable.delete(this.writable.keys().next().value!);
   }
 
   /** Wait until every write queued on `node` so far is done. */
