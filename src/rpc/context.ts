@@ -22,4 +22,9 @@ export interface CallContext {
   local: { address: string; port: number };
   /** Stable id of the connection (for logs and LOCALIO bindings). */
   connectionId: number;
+  /**
+   * Take over the call's argument bytes (views of the record, like WRITE data) beyond the handler:
+   * the record is then not recycled when the call ends, but when the returned function is called.
+   */
+  keepArgs?: () => () => void;
 }

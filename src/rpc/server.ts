@@ -311,11 +311,23 @@ class Connection {
   private start(record: Buffer, release?: () => void): void {
     this.inFlight++;
     this.updateFlow();
-    this.dispatch(record)
+    // Whoever holds `owner` gives the record back: this call when it ends, or a handler that kept it.
+    let owner = release;
+    const keepArgs = (): (() => void) => {
+      const r = owner;
+      owner = undefined;
+      let done = false;
+      return () => {
+        if (done) return;
+        done = true;
+        r?.();
+      };
+    };
+    this.dispatch(record, keepArgs)
       .catch((err) => log.error('rpc.dispatch.bug', { conn: this.id, err }))
       .finally(() => {
-        // The record (and views of it, like WRITE data) is no longer used.
-        release?.();
+        // The record (and views of it, like WRITE data) is no longer used, unless a handler kept it.
+        owner?.();
         this.inFlight--;
         while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
           const q = this.queue.shift()!;
@@ -346,7 +358,7 @@ class Connection {
     }
   }
 
-  private async dispatch(record: Buffer): Promise<void> {
+  private async dispatch(record: Buffer, keepArgs: () => () => void): Promise<void> {
     const srv = this.owner;
     if (record.length < 8) {
       srv.count('garbageRecords');
@@ -439,6 +451,7 @@ class Connection {
       peer: this.peer,
       local: this.local,
       connectionId: this.id,
+      keepArgs,
     };
     const t0 = process.hrtime.bigint();
     let chunks: Buffer[];

@@ -64,8 +64,8 @@ export abstract class BackendDecorator implements Backend {
   read(node: Node, offset: bigint, into: Buffer): Promise<ReadResult> {
     return this.inner.read(node, offset, into);
   }
-  write(node: Node, offset: bigint, data: Buffer, stable: StableHow): Promise<WriteResult> {
-    return this.inner.write(node, offset, data, stable);
+  write(node: Node, offset: bigint, data: Buffer, stable: StableHow, keep?: () => () => void): Promise<WriteResult> {
+    return this.inner.write(node, offset, data, stable, keep);
   }
   commit(node: Node, offset: bigint, count: number): Promise<void> {
     return this.inner.commit(node, offset, count);

@@ -200,10 +200,10 @@ export class ReadAheadBackend extends BackendDecorator {
     this.stats.started++;
   }
 
-  override async write(node: Node, offset: bigint, data: Buffer, stable: StableHow): Promise<WriteResult> {
+  override async write(node: Node, offset: bigint, data: Buffer, stable: StableHow, keep?: () => () => void): Promise<WriteResult> {
     this.invalidate(node);
     try {
-      return await this.inner.write(node, offset, data, stable);
+      return await this.inner.write(node, offset, data, stable, keep);
     } finally {
       this.invalidate(node);
     }

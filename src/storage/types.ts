@@ -175,7 +175,12 @@ export interface Backend {
    * back to `read` without it.
    */
   readLent?(node: Node, offset: bigint, count: number): Promise<LentRead>;
-  write(node: Node, offset: bigint, data: Buffer, stable: StableHow): Promise<WriteResult>;
+  /**
+   * `keep`, when given, lets the backend own `data` beyond the call without copying it (write-behind
+   * queues it): it returns the function to call once done with the bytes. Without it, `data` is
+   * the caller's again when the call returns.
+   */
+  write(node: Node, offset: bigint, data: Buffer, stable: StableHow, keep?: () => () => void): Promise<WriteResult>;
   /** Make data durable (fsync). Throws (e.g. EIO) if it could not. count 0 = to end of file. */
   commit(node: Node, offset: bigint, count: number): Promise<void>;
 

@@ -21,8 +21,9 @@ const MAX_KNOWN = 4096;
  *
  * Why: a serial writer (libnfs `nfs-cp`) sends WRITE n+1 only after WRITE n's reply, and each reply
  * waited for its `pwrite` — 2.3–2.7 ms per MiB into fresh page-cache pages on the bench VM, longer
- * than the client takes to send the next MiB. Here an UNSTABLE write is copied into a pooled buffer
- * and queued on its file, and the reply goes out at once: the `pwrite` of one MiB overlaps the
+ * than the client takes to send the next MiB. Here an UNSTABLE write is queued on its file — its bytes
+ * taken over from the caller when it allows (`keep`: the RPC record), else copied into a pooled
+ * buffer — and the reply goes out at once: the `pwrite` of one MiB overlaps the
  * transfer of the next. UNSTABLE promises nothing durable before COMMIT (RFC 1813 §3.3.7), so
  * replying before the data reaches the page cache changes no guarantee a client may rely on.
  *
@@ -79,7 +80,7 @@ export class WriteBehindBackend extends BackendDecorator {
     }
   }
 
-  override async write(node: Node, offset: bigint, data: Buffer, stable: StableHow): Promise<WriteResult> {
+  override async write(node: Node, offset: bigint, data: Buffer, stable: StableHow, keep?: () => () => void): Promise<WriteResult> {
     const k = node.key.toString('latin1');
     this.throwFailure(k);
     if (stable !== 'unstable' || data.length < this.minBytes || data.length > this.pool.size || this.writable.get(k) === undefined) {
@@ -96,9 +97,18 @@ export class WriteBehindBackend extends BackendDecorator {
       }
       this.throwFailure(k);
     }
-    const buf = this.pool.acquire();
-    data.copy(buf);
-    const copy = buf.subarray(0, data.length);
+    // The caller's bytes when it lets us keep them (the RPC record), else a pooled copy.
+    let bytes: Buffer;
+    let done: () => void;
+    if (keep !== undefined) {
+      bytes = data;
+      done = keep();
+    } else {
+      const buf = this.pool.acquire();
+      data.copy(buf);
+      bytes = buf.subarray(0, data.length);
+      done = () => this.pool.release(buf);
+    }
     this.queuedBytes += data.length;
     let q = this.queues.get(k);
     if (q === undefined) {
@@ -110,14 +120,14 @@ export class WriteBehindBackend extends BackendDecorator {
     this.stats.queued++;
     queue.tail = queue.tail.then(async () => {
       try {
-        await this.inner.write(node, offset, copy, 'unstable');
+        await this.inner.write(node, offset, bytes, 'unstable');
       } catch (err) {
         this.stats.failed++;
         queue.error ??= err;
         this.writable.delete(k);
       } finally {
-        this.pool.release(buf);
-        this.queuedBytes -= copy.length;
+        done();
+        this.queuedBytes -= bytes.length;
         queue.pending--;
         if (queue.pending === 0 && queue.error === undefined && this.queues.get(k) === queue) this.queues.delete(k);
         for (const w of this.roomWaiters.splice(0)) w();

@@ -143,3 +143,34 @@ test('a record over the cap closes that connection only', async () => {
   const { reader } = await client.call(PROG, 2, 0, u32(1));
   assert.equal(reader.uint32(), 2);
 });
+
+test('keepArgs: a handler that keeps its argument bytes holds the pooled record until it lets go', async () => {
+  let held: { data: Buffer; release: () => void } | undefined;
+  const keepIt: ProcedureDef<Buffer, number> = {
+    name: 'KEEP',
+    cache: 'none',
+    decode: (r) => r.opaque(1 << 20),
+    handle: (data, ctx) => {
+      held = { data, release: ctx.keepArgs!() };
+      return data.length;
+    },
+    encode: (w, n) => void w.uint32(n),
+  };
+  const big = new RpcServer([{ number: PROG, name: 'keep', versions: new Map([[2, [keepIt]]]) }], { maxRecord: 1 << 21 });
+  const p = (await big.listen(0, '127.0.0.1')).port;
+  const c = await RpcClient.connect(p);
+  try {
+    // Large enough to arrive in several reads, so it is assembled in a pooled buffer.
+    const payload = Buffer.alloc(600 * 1024, 0x5c);
+    const r = await c.call(PROG, 2, 0, (w) => void w.opaque(payload));
+    assert.equal(r.reader.uint32(), payload.length);
+    assert.equal(big.recordPool.idle, 0, 'the record is still out after the reply');
+    assert.ok(held!.data.equals(payload), 'the kept bytes are intact');
+    held!.release();
+    held!.release(); // once only
+    assert.equal(big.recordPool.idle, 1, 'back in the pool once released');
+  } finally {
+    await c.close();
+    await big.close();
+  }
+});

@@ -159,3 +159,26 @@ test('close waits for queued writes before the backend closes', async () => {
   assert.equal(inner.writesDone, 1);
 });
 
+
+test('with `keep`, a queued write holds the caller\'s bytes (no copy) and gives them back once written', async () => {
+  const { inner, wb, f, open } = await setup();
+  const data = Buffer.alloc(8 * KiB, 4);
+  let kept = 0;
+  let released = 0;
+  const keep = () => {
+    kept++;
+    return () => released++;
+  };
+  const r = await wb.write(f, 0n, data, 'unstable', keep);
+  assert.equal(r.queued, true);
+  assert.equal(kept, 1);
+  assert.equal(released, 0, 'held while queued');
+  open();
+  await wb.commit(f, 0n, 0);
+  assert.equal(inner.writesDone, 1);
+  assert.equal(released, 1, 'given back once written');
+  const buf = Buffer.alloc(8 * KiB);
+  await wb.read(f, 0n, buf);
+  assert.ok(buf.every((b) => b === 4));
+  await wb.close();
+});

@@ -36,7 +36,8 @@ export function writeProcedure(env: Nfs3Env): ProcedureDef<WriteArgs, WriteRes> 
       }
       const asked = v.options.sync ? args.stable : StableHow3.UNSTABLE;
       try {
-        const r = await exp.backend.write(v.node, args.offset, args.data, toStorageStable(asked));
+        // ctx.keepArgs: a backend that queues the data takes the record's bytes instead of copying them.
+        const r = await exp.backend.write(v.node, args.offset, args.data, toStorageStable(asked), ctx.keepArgs);
         // Queued (write-behind): the attributes after it are not known yet; asking would wait for it.
         const wcc = r.queued ? { before: toWccAttr(v.attrs), after: undefined } : await wccAfter(exp, v.node, v.attrs);
         // Read after the write: a verifier reset by a concurrent failure must not be hidden.
