@@ -13,6 +13,7 @@
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { errnoError } from '../util/errno.js';
 
 export interface FdPassNative {
   listen(path: string, backlog: number): number;
@@ -82,7 +83,7 @@ export function loadFdPass(): FdPassLoadResult {
 }
 
 function channelClosed(): Error {
-  return Object.assign(new Error('SeqpacketChannel is closed'), { code: 'ECHANNELCLOSED' });
+  return errnoError('ECHANNELCLOSED', 'SeqpacketChannel is closed');
 }
 
 function closeQuietly(native: FdPassNative, fds: readonly number[]): void {
@@ -153,7 +154,7 @@ export class SeqpacketChannel {
     if (this.#state !== 'open') throw channelClosed();
     if (data.length === 0) throw new RangeError('SeqpacketChannel messages must not be empty');
     const n = this.#native.send(this.#fd, data, fds);
-    if (n !== data.length) throw Object.assign(new Error(`short send (${n} of ${data.length})`), { code: 'EMSGSIZE' });
+    if (n !== data.length) throw errnoError('EMSGSIZE', `short send (${n} of ${data.length})`);
   }
 
   /** Idempotent. The peer sees EOF; onClose fires once (after the receive thread ended, if started). */

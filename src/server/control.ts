@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { errnoError } from '../util/errno.js';
 
 const MAX_REQUEST = 64;
 
@@ -46,7 +47,7 @@ export class ControlServer {
 
   static async start(p: string, answer: (request: string) => unknown): Promise<ControlServer> {
     if (fs.existsSync(p)) {
-      if (await alive(p)) throw Object.assign(new Error(`${p}: another server answers there`), { code: 'EADDRINUSE' });
+      if (await alive(p)) throw errnoError('EADDRINUSE', `${p}: another server answers there`);
       fs.rmSync(p, { force: true });
     }
     const server = net.createServer((sock) => {
