@@ -101,12 +101,8 @@ export class NfsClient implements FileHandleHost {
   readonly maxUncommitted: number;
   /** @internal the jukebox-retrying procedures the fs layer uses. */
   readonly nfs: Nfs3Raw;
-  /** LOCALIO: state, counters, and the local data path the fs layer uses when the server is on this host. */
+  /** LOCALIO: state, counters, and the local data path the fs layer (IoCore) uses when the server is on this host. */
   readonly localio: LocalioClient;
-  /** @internal the data path's LOCALIO hook (IoCore). */
-  get local(): LocalioClient {
-    return this.localio;
-  }
   readonly counters: ClientCounters = { commits: 0, verifierMismatches: 0, resentBytes: 0, bytesRead: 0, bytesWritten: 0 };
   private readonly opts: ResolvedOptions;
   private readonly transports: RpcTransport[];

@@ -25,7 +25,7 @@ export interface ClientCounters {
 export interface IoCore {
   nfs: Nfs3Raw;
   /** LOCALIO: tried first for READ, WRITE and COMMIT; undefined from it means "use the wire". */
-  local?: LocalioClient;
+  localio?: LocalioClient;
   rsize: number;
   wsize: number;
   maxUncommitted: number;
@@ -46,9 +46,9 @@ export interface ReadPiece {
 
 /** READ [pos, pos+len) (len ≤ rsize) until done, EOF or a short reply; re-asks on short non-EOF replies. */
 export async function readPiece(core: IoCore, fh: Buffer, pos: number, len: number, syscall: string, path?: string): Promise<ReadPiece> {
-  if (core.local?.isLocal) {
+  if (core.localio?.isLocal) {
     const buf = Buffer.allocUnsafe(len);
-    const r = await core.local.read(fh, pos, buf, 0, len);
+    const r = await core.localio.read(fh, pos, buf, 0, len);
     if (r) {
       if (r.status !== 0) throw nfsError(r.status, syscall, path);
       core.counters.bytesRead += r.n;
@@ -65,7 +65,7 @@ export async function readPiece(core: IoCore, fh: Buffer, pos: number, len: numb
   try {
     while (got < len) {
       const res = await core.nfs.readChunks(fh, pos + got, len - got);
-      core.local?.wire('read', res.status === 0 ? res.data.length : 0);
+      core.localio?.wire('read', res.status === 0 ? res.data.length : 0);
       if (res.status !== 0) throw nfsError(res.status, syscall, path);
       releases.push(res.release);
       const n = Math.min(res.data.length, len - got);
@@ -98,9 +98,9 @@ export function copyPiece(p: ReadPiece, into: Uint8Array, at: number): void {
  * read contiguously from `pos` (short at EOF).
  */
 export async function readInto(core: IoCore, fh: Buffer, pos: number, len: number, into: Uint8Array, at: number, syscall: string, path?: string): Promise<number> {
-  if (core.local?.isLocal) {
+  if (core.localio?.isLocal) {
     // Straight into the caller's buffer, in one pread: no rsize split, no copy.
-    const r = await core.local.read(fh, pos, into, at, len);
+    const r = await core.localio.read(fh, pos, into, at, len);
     if (r) {
       if (r.status !== 0) throw nfsError(r.status, syscall, path);
       core.counters.bytesRead += r.n;
@@ -210,7 +210,7 @@ export class WriteTracker {
 
   /** One WRITE: local when LOCALIO is on, else (or when it declines) over the wire. `born` is set when re-sending. */
   private async writeChunk(pos: number, chunk: Buffer, born: number | undefined): Promise<void> {
-    const local = this.core.local;
+    const local = this.core.localio;
     if (local?.isLocal) {
       const r = await local.write(this.fh, pos, chunk, this.stableHow);
       if (r) {
@@ -236,7 +236,7 @@ export class WriteTracker {
     while (off < chunk.length) {
       const piece = off === 0 ? chunk : chunk.subarray(off);
       const { res, sent } = await this.core.nfs.writeKeep(this.fh, pos + off, piece, this.stableHow);
-      this.core.local?.wire('write', res.status === 0 ? res.count : 0);
+      this.core.localio?.wire('write', res.status === 0 ? res.count : 0);
       if (res.status !== 0) throw nfsError(res.status, 'write', this.path);
       const n = Math.min(res.count, piece.length);
       if (n === 0) throw new NfsError('EIO', { syscall: 'write', path: this.path, description: 'the server wrote 0 bytes' });
@@ -283,14 +283,14 @@ export class WriteTracker {
     if (this.set.size === 0) return;
     const maxSeq = this.seq;
     this.core.counters.commits++;
-    const lr = this.core.local?.isLocal ? await this.core.local.commit(this.fh) : undefined;
+    const lr = this.core.localio?.isLocal ? await this.core.localio.commit(this.fh) : undefined;
     let verf: Buffer;
     if (lr) {
       if (lr.status !== 0) throw nfsError(lr.status, 'fsync', this.path);
       verf = lr.verf;
     } else {
       const res = await this.core.nfs.commit(this.fh, 0, 0);
-      this.core.local?.wire('commit');
+      this.core.localio?.wire('commit');
       if (res.status !== 0) throw nfsError(res.status, 'fsync', this.path);
       verf = res.verf;
     }
