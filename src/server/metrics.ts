@@ -11,14 +11,16 @@ import http from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CallEvent, RpcServer, RpcServerStats } from '../rpc/server.js';
 import type { LocalioServerStatus } from '../localio/server.js';
-import { nfs3StatName } from '../nfs3/constants.js';
+import { NFS3_PROGRAM, nfs3StatName } from '../nfs3/constants.js';
+import { MOUNT_PROGRAM } from '../mount/constants.js';
+import { PMAP_PROGRAM } from '../portmap/program.js';
+import { LOCALIO_PROGRAM } from '../localio/constants.js';
 import { log } from '../util/log.js';
 
-const PROGRAMS: Record<number, string> = { 100000: 'portmap', 100003: 'nfs3', 100005: 'mount3', 400122: 'localio' };
+const PROGRAMS: Record<number, string> = { [PMAP_PROGRAM]: 'portmap', [NFS3_PROGRAM]: 'nfs3', [MOUNT_PROGRAM]: 'mount3', [LOCALIO_PROGRAM]: 'localio' };
 
 export interface MetricsSource {
   rpc: RpcServer;
-  stats(): RpcServerStats;
   localio(): LocalioServerStatus | undefined;
 }
 
@@ -34,7 +36,7 @@ function statusLabel(ev: CallEvent): string | undefined {
   if (ev.status === '0' || ev.status === 'SUCCESS') return undefined;
   const n = Number(ev.status);
   if (!Number.isInteger(n)) return ev.status; // an RPC-level status: GARBAGE_ARGS, AUTH_BADCRED ...
-  return ev.prog === 100003 ? nfs3StatName(n) : `${PROGRAMS[ev.prog] ?? ev.prog}:${n}`;
+  return ev.prog === NFS3_PROGRAM ? nfs3StatName(n) : `${PROGRAMS[ev.prog] ?? ev.prog}:${n}`;
 }
 
 export function createMetrics(src: MetricsSource): Registry {
@@ -76,7 +78,7 @@ export function createMetrics(src: MetricsSource): Registry {
     if (type === 'counter') new Counter({ name: `${p}${name}`, help, labelNames, registers: [reg], collect });
     else new Gauge({ name: `${p}${name}`, help, labelNames, registers: [reg], collect });
   };
-  const rpc = (type: 'counter' | 'gauge', name: string, help: string, get: (s: RpcServerStats) => number) => scraped(type, name, help, (put) => put({}, get(src.stats())));
+  const rpc = (type: 'counter' | 'gauge', name: string, help: string, get: (s: RpcServerStats) => number) => scraped(type, name, help, (put) => put({}, get(src.rpc.stats())));
   rpc('gauge', 'connections', 'TCP connections open now', (s) => s.connections);
   rpc('counter', 'connections_total', 'TCP connections accepted', (s) => s.connectionsTotal);
   rpc('counter', 'drc_hits_total', 'Retransmitted non-idempotent calls answered from the duplicate request cache', (s) => s.drcHits);

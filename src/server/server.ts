@@ -165,7 +165,7 @@ export class NfsServer {
         await server.portmapRpc.listen(pmPort, opts.host ?? '127.0.0.1');
       }
       if (opts.metrics !== undefined) {
-        const reg = createMetrics({ rpc: server.rpc, stats: () => server.rpc.stats(), localio: () => server.localio?.status() });
+        const reg = createMetrics({ rpc: server.rpc, localio: () => server.localio?.status() });
         server.metricsServer = await MetricsServer.start(reg, opts.metrics);
       }
       if (opts.control !== false) {
