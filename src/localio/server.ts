@@ -324,16 +324,15 @@ export class LocalioServer {
       }, this.opts.handshakeTimeoutMs ?? 2000);
       timer.unref();
       ch.onMessage = (data, fds) => {
+        for (const fd of fds) fs.close(fd, () => undefined); // clients never send descriptors
         let m: ChannelMsg;
         try {
           m = decodeMsg(data);
         } catch (e) {
-          for (const fd of fds) fs.close(fd, () => undefined);
           log.warn('localio.channel.bad_message', { id: b.id, err: e as Error });
           ch.close();
           return;
         }
-        for (const fd of fds) fs.close(fd, () => undefined); // clients never send descriptors
         if (!bound) {
           if (m.t !== 'welcome' || m.v !== CHANNEL_VERSION) {
             ch.close();
