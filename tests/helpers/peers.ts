@@ -291,6 +291,13 @@ export function decodeArgs(ports: number[]): string[] {
   return ports.flatMap((p) => ['-d', `tcp.port==${p},rpc`]);
 }
 
+/** Frames tshark flags malformed or with an expert error (frame number, xid, message), decoded with `decode` (decodeArgs, plus any -o preferences). */
+export async function malformedFrames(file: string, decode: string[]): Promise<string[]> {
+  const r = await runCommand('tshark', ['-r', file, ...decode, '-Y', '_ws.malformed || _ws.expert.severity >= 8388608', '-T', 'fields', '-e', 'frame.number', '-e', 'rpc.xid', '-e', '_ws.expert.message']);
+  if (r.code !== 0) throw new Error(`tshark -r failed: ${describe(r)}`);
+  return r.stdout.split('\n').filter((l) => l.trim());
+}
+
 export interface CaptureReport {
   /** Frames flagged malformed or with an expert error (frame number + message). */
   bad: string[];
@@ -322,13 +329,12 @@ const MOUNT3_PROCS = ['NULL', 'MNT', 'DUMP', 'UMNT', 'UMNTALL', 'EXPORT'];
 /** Analyse a capture file with tshark: malformed/expert-error frames and the procedures called. */
 export async function analyzeCapture(file: string, ports: number[]): Promise<CaptureReport> {
   const d = decodeArgs(ports);
-  const bad = await runCommand('tshark', ['-r', file, ...d, '-Y', '_ws.malformed || _ws.expert.severity >= 8388608', '-T', 'fields', '-e', 'frame.number', '-e', 'rpc.xid', '-e', '_ws.expert.message']);
-  if (bad.code !== 0) throw new Error(`tshark -r failed: ${describe(bad)}`);
+  const bad = await malformedFrames(file, d);
   const calls = await runCommand('tshark', ['-r', file, ...d, '-Y', 'rpc', '-T', 'fields', '-E', 'separator=|', '-e', 'rpc.msgtyp', '-e', 'rpc.program', '-e', 'rpc.procedure', '-e', 'nfs.status', '-e', 'rpc.xid', '-e', 'tcp.stream']);
   if (calls.code !== 0) throw new Error(`tshark -r failed: ${describe(calls)}`);
   const gaps = await runCommand('tshark', ['-r', file, ...d, '-Y', 'tcp.analysis.lost_segment || tcp.analysis.ack_lost_segment', '-T', 'fields', '-e', 'frame.number', '-e', 'tcp.stream', '-e', '_ws.expert.message']);
   if (gaps.code !== 0) throw new Error(`tshark -r failed: ${describe(gaps)}`);
-  const report: CaptureReport = { bad: bad.stdout.split('\n').filter((l) => l.trim()), rpcMessages: 0, calls: new Map(), nfsStatus: new Map(), unanswered: [], abandoned: [], gaps: [] };
+  const report: CaptureReport = { bad, rpcMessages: 0, calls: new Map(), nfsStatus: new Map(), unanswered: [], abandoned: [], gaps: [] };
   const pending = new Map<string, string>();
   const lastOfStream = new Map<string, string>();
   for (const line of calls.stdout.split('\n')) {

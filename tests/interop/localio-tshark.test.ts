@@ -13,7 +13,7 @@ import { test, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { needCommand, startServer, type ServerProcess } from '../helpers/server-process.js';
-import { TSHARK_NFS, analyzeCapture, decodeArgs, describe, privateTempDir, removeDir, runCommand, sha256File, tempDir, writeRandomFile } from '../helpers/peers.js';
+import { TSHARK_NFS, analyzeCapture, decodeArgs, describe, malformedFrames, privateTempDir, removeDir, runCommand, sha256File, tempDir, writeRandomFile } from '../helpers/peers.js';
 import { TEST_GID, TEST_UID, chownTree } from '../helpers/nfs-raw.js';
 import { childCommand, needAddon, parseChild } from '../helpers/localio-child.js';
 
@@ -91,12 +91,15 @@ function find(o: unknown, key: string): string | undefined {
   return undefined;
 }
 
+/** Our port as ONC RPC, with the programs Wireshark has no dissector for (400122) decoded too. */
+const decodeUnknown = (port: number) => [...decodeArgs([port]), '-o', 'rpc.dissect_unknown_programs:TRUE'];
+
 const num = (s: string | undefined) => (s === undefined ? undefined : Number(s));
 const arr = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 /** Every RPC message of the capture, per message (a frame may carry several), with unknown programs decoded. */
 async function rpcMessages(pcap: string, port: number): Promise<RpcMsg[]> {
-  const r = await runCommand('tshark', ['-r', pcap, ...decodeArgs([port]), '-o', 'rpc.dissect_unknown_programs:TRUE', '-Y', 'rpc', '-T', 'json', '--no-duplicate-keys'], { timeoutMs: 120_000 });
+  const r = await runCommand('tshark', ['-r', pcap, ...decodeUnknown(port), '-Y', 'rpc', '-T', 'json', '--no-duplicate-keys'], { timeoutMs: 120_000 });
   assert.equal(r.code, 0, describe(r));
   const packets = JSON.parse(r.stdout) as { _source: { layers: Tree } }[];
   const out: RpcMsg[] = [];
@@ -133,12 +136,6 @@ function argBytes(m: RpcMsg): number | undefined {
   return m.fraglen - 24 - (8 + pad(m.credLen)) - (8 + pad(m.verfLen));
 }
 
-async function malformed(pcap: string, port: number): Promise<string[]> {
-  const r = await runCommand('tshark', ['-r', pcap, ...decodeArgs([port]), '-o', 'rpc.dissect_unknown_programs:TRUE', '-Y', '_ws.malformed || _ws.expert.severity >= 8388608', '-T', 'fields', '-e', 'frame.number', '-e', 'rpc.xid', '-e', '_ws.expert.message'], { timeoutMs: 120_000 });
-  assert.equal(r.code, 0, describe(r));
-  return r.stdout.split('\n').filter((l) => l.trim());
-}
-
 test('LOCALIO handshake on the wire: NULL and UUID_IS_LOCAL (16 raw bytes) answered, no READ/WRITE after the probe', { skip }, async (t: TestContext) => {
   const pcap = path.join(local, 'localio.pcapng');
   const { args, env } = childCommand({
@@ -161,7 +158,7 @@ test('LOCALIO handshake on the wire: NULL and UUID_IS_LOCAL (16 raw bytes) answe
   assert.equal(child.final.wire.reads + child.final.wire.writes, 0, JSON.stringify(child.final.wire));
 
   // 0 malformed frames, also with program 400122 decoded (and by the existing default-dissector check).
-  assert.deepEqual(await malformed(pcap, server.port), [], 'malformed or expert-error frames with unknown programs decoded');
+  assert.deepEqual(await malformedFrames(pcap, decodeUnknown(server.port)), [], 'malformed or expert-error frames with unknown programs decoded');
   const report = await analyzeCapture(pcap, [server.port]);
   assert.deepEqual(report.bad, []);
   assert.deepEqual(report.unanswered, [], 'every NFS/MOUNT call in the capture got a reply');
