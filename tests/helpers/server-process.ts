@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -44,13 +45,15 @@ export interface StartOptions {
   stateDir?: string;
   extraArgs?: string[];
   env?: NodeJS.ProcessEnv;
+  /** --log-level of the server; default $NFS_LOCALIO_TEST_LOG, else warn. */
+  logLevel?: string;
 }
 
 /** Start `nfs-localio serve` as a child process on a free port and wait until it accepts connections. */
 export async function startServer(o: StartOptions): Promise<ServerProcess> {
   const port = o.port ?? (await freePort());
   const stateDir = o.stateDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'nfsl-state-'));
-  const args = [CLI, '--log-level', process.env.NFS_LOCALIO_TEST_LOG ?? 'warn', 'serve', '--port', String(port), '--state-dir', stateDir];
+  const args = [CLI, '--log-level', o.logLevel ?? process.env.NFS_LOCALIO_TEST_LOG ?? 'warn', 'serve', '--port', String(port), '--state-dir', stateDir];
   if (o.exportsText !== undefined) {
     const f = path.join(stateDir, 'exports');
     fs.writeFileSync(f, o.exportsText);
@@ -98,6 +101,13 @@ export async function startServer(o: StartOptions): Promise<ServerProcess> {
       }
     },
   };
+}
+
+/** `nfs-localio status --state-dir D --port P --json`: the running server's view, read over its control socket by a separate process. */
+export function statusJson<T>(stateDir: string, port: number): T {
+  const r = spawnSync(process.execPath, [CLI, '--log-level', 'error', 'status', '--state-dir', stateDir, '--port', String(port), '--json'], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, `status failed: ${r.stdout}\n${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
 }
 
 /** True in CI, where every peer must be present: a missing peer is a failure, never a skip. */

@@ -26,9 +26,9 @@ import path from 'node:path';
 import { connect, type NfsClient } from '../../src/index.js';
 import { loadFdPass, SeqpacketListener } from '../../src/localio/native.js';
 import { setLogLevel, type LogLevel } from '../../src/util/log.js';
-import { CLI, startServer, type ServerProcess } from '../helpers/server-process.js';
+import { CLI, startServer, statusJson, type ServerProcess } from '../helpers/server-process.js';
 import { privateTempDir, removeDir, sha256File, tempDir, waitFor, writeRandomFile } from '../helpers/peers.js';
-import { CRED, RawConn, TEST_GID, TEST_UID, chownTree, parseReply, replyStatus } from '../helpers/nfs-raw.js';
+import { CRED, RawConn, TEST_GID, TEST_UID, chownTree, parseReply, replyStatus, sleep } from '../helpers/nfs-raw.js';
 import { needAddon, runChild, startChild, type ChildSpec } from '../helpers/localio-child.js';
 
 setLogLevel((process.env.NFS_LOCALIO_TEST_LOG as LogLevel) ?? 'warn');
@@ -46,7 +46,6 @@ const clients = new Set<NfsClient>();
 let seedSum: string;
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function start(port?: number): Promise<ServerProcess> {
   const s = await startServer({ dir: exp, stateDir: state, port, extraArgs: ['--rendezvous', rdv] });
@@ -80,12 +79,7 @@ interface ServerStatusJson {
   };
 }
 
-/** `nfs-localio status --state-dir D --port P --json` (a separate process reading the control socket). */
-function serverStatus(): ServerStatusJson {
-  const r = spawnSync(process.execPath, [CLI, '--log-level', 'error', 'status', '--state-dir', state, '--port', String(server.port), '--json'], { encoding: 'utf8', timeout: 30_000 });
-  assert.equal(r.status, 0, `status failed: ${r.stdout}\n${r.stderr}`);
-  return JSON.parse(r.stdout) as ServerStatusJson;
-}
+const serverStatus = () => statusJson<ServerStatusJson>(state, server.port);
 
 /** A Unix SEQPACKET socket file nobody listens on (a client that crashed mid-probe), optionally aged. */
 async function staleSocket(dir: string, name: string, ageMs: number): Promise<string> {
@@ -181,8 +175,7 @@ test('a third process (inline ESM script) reads through LOCALIO; `status --clien
   assert.equal(r.final.wire.reads, 0, 'no wire READ in the child');
 
   // The CLI's own client, rendezvous from the environment variable.
-  const url = `nfs://127.0.0.1${exp}?nfsport=${server.port}&mountport=${server.port}`;
-  const cli = spawnSync(process.execPath, [CLI, '--log-level', 'error', 'status', '--client', url, '--json'], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NFS_LOCALIO_RENDEZVOUS: rdv } });
+  const cli = spawnSync(process.execPath, [CLI, '--log-level', 'error', 'status', '--client', server.url(), '--json'], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NFS_LOCALIO_RENDEZVOUS: rdv } });
   assert.equal(cli.status, 0, `status --client: exit ${cli.status}\n${cli.stdout}\n${cli.stderr}`);
   const st = JSON.parse(cli.stdout) as { state: string; server?: { channel: string } };
   assert.equal(st.state, 'local');
@@ -236,8 +229,7 @@ test('NFS_LOCALIO_NO_NATIVE=1 in the client process: cross-process LOCALIO off w
   assert.equal(r.final.state, 'disabled', 'and it stays remote');
 
   // The CLI says "not local" with exit 3.
-  const url = `nfs://127.0.0.1${exp}?nfsport=${server.port}&mountport=${server.port}`;
-  const cli = spawnSync(process.execPath, [CLI, '--log-level', 'error', 'status', '--client', url, '--json'], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NFS_LOCALIO_RENDEZVOUS: rdv, NFS_LOCALIO_NO_NATIVE: '1' } });
+  const cli = spawnSync(process.execPath, [CLI, '--log-level', 'error', 'status', '--client', server.url(), '--json'], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NFS_LOCALIO_RENDEZVOUS: rdv, NFS_LOCALIO_NO_NATIVE: '1' } });
   assert.equal(cli.status, 3, `status --client: exit ${cli.status}\n${cli.stdout}\n${cli.stderr}`);
   assert.equal((JSON.parse(cli.stdout) as { state: string }).state, 'disabled');
 });

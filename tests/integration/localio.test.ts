@@ -24,7 +24,8 @@ import { NFS3_PROGRAM, Nfs3Proc } from '../../src/nfs3/constants.js';
 import { LOCALIO_PROGRAM } from '../../src/localio/constants.js';
 import { registeredNonces } from '../../src/localio/registry.js';
 import { setLogLevel, setLogSink, type LogLevel } from '../../src/util/log.js';
-import { TEST_UID, TEST_GID } from '../helpers/nfs-raw.js';
+import { TEST_UID, TEST_GID, sleep } from '../helpers/nfs-raw.js';
+import { waitFor } from '../helpers/peers.js';
 
 /** A hang detector only (a hung test fails instead of blocking the run). */
 const WATCHDOG = { timeout: 60_000 };
@@ -32,7 +33,6 @@ const IS_ROOT = process.getuid?.() === 0;
 const NEED_ROOT = IS_ROOT ? false : 'needs root: the server enforces AUTH_SYS identities only when privileged';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- fixtures
 
@@ -138,14 +138,6 @@ function deadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
       timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms (hung?)`)), ms);
     }),
   ]);
-}
-
-async function waitFor(what: string, cond: () => boolean, ms: number, every = 25): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) assert.fail(`${what}: not within ${ms} ms`);
-    await sleep(every);
-  }
 }
 
 /** The fs-style outcome of an operation: its data or its error, comparable with deepStrictEqual. */
@@ -716,7 +708,7 @@ test('close() with 16 busy local readers and writers: not pinned, client disable
         errors.push(`worker ${w}: ${(e as { code?: string }).code ?? (e as Error).message}`);
       }
     });
-    await waitFor('every worker did 3 local iterations', () => iterations.every((n) => n >= 3), 15_000);
+    await waitFor('every worker did 3 local iterations', () => iterations.every((n) => n >= 3), 15_000, 25);
     const mid = c.localio.status();
     assert.equal(mid.state, 'local');
     assert.ok(mid.local.writes >= 24 && mid.local.reads >= 24 && mid.local.commits >= 24, `local while busy: ${JSON.stringify(mid.local)}`);
@@ -842,7 +834,7 @@ test('restart on the same port: the client falls back, I/O works against the new
     await deadline(wh.close(), 20_000, 'commit across the restart');
     assert.equal(sha(fs.readFileSync(path.join(dir, 'unstable.bin'))), sha(unstable), 'data written locally before the restart, committed after it');
 
-    await waitFor('local again', () => c.localio.status().state === 'local', 10_000);
+    await waitFor('local again', () => c.localio.status().state === 'local', 10_000, 25);
     t.diagnostic(`local again ${(performance.now() - t0).toFixed(0)} ms after B started`);
     const st = c.localio.status();
     assert.ok(st.probes > probes0, `re-probed (${probes0} → ${st.probes})`);
@@ -990,7 +982,7 @@ test('idle descriptors: the client closes a cached descriptor unused for localio
     await h.read(Buffer.alloc(100), 0, 100, 0);
     assert.equal(c.localio.status().openFiles, 1);
     assert.equal(srv.localioStatus()?.clients[0].openFiles, 1);
-    await waitFor('the idle descriptor closed', () => c.localio.status().openFiles === 0, 5_000);
+    await waitFor('the idle descriptor closed', () => c.localio.status().openFiles === 0, 5_000, 25);
     assert.equal(srv.localioStatus()?.clients[0].openFiles, 0, 'and the server dropped its reference');
     assert.equal(c.localio.status().state, 'local', 'still local');
     // Used again: reopened locally.

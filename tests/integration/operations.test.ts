@@ -13,6 +13,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { startServer, freePort, CLI, type ServerProcess } from '../helpers/server-process.js';
 import { chownTree, TEST_UID, TEST_GID } from '../helpers/nfs-raw.js';
+import { nfsUrl } from '../helpers/peers.js';
 import { connect, type NfsClient } from '../../src/index.js';
 import { loadFdPass } from '../../src/localio/native.js';
 import { setLogLevel } from '../../src/util/log.js';
@@ -34,15 +35,8 @@ before(async () => {
   fs.writeFileSync(path.join(dir, 'a.txt'), 'hello operations\n');
   chownTree(dir);
   metricsPort = await freePort();
-  // The helper starts servers at --log-level $NFS_LOCALIO_TEST_LOG (warn): this one logs at info, as an operator runs it.
-  const prev = process.env.NFS_LOCALIO_TEST_LOG;
-  process.env.NFS_LOCALIO_TEST_LOG = 'info';
-  try {
-    srv = await startServer({ dir, stateDir, extraArgs: ['--metrics', String(metricsPort), '--rendezvous', rdv] });
-  } finally {
-    if (prev === undefined) delete process.env.NFS_LOCALIO_TEST_LOG;
-    else process.env.NFS_LOCALIO_TEST_LOG = prev;
-  }
+  // Logging at info, as an operator runs it (the helper's default is warn).
+  srv = await startServer({ dir, stateDir, logLevel: 'info', extraArgs: ['--metrics', String(metricsPort), '--rendezvous', rdv] });
   client = await connect({ host: '127.0.0.1', nfsPort: srv.port, mountPort: srv.port, path: dir, uid: TEST_UID, gid: TEST_GID, gids: [TEST_GID], localioRendezvous: rdv });
   await client.localio.settled();
   assert.equal(String(await client.readFile('a.txt')), 'hello operations\n');
@@ -131,7 +125,7 @@ test('status: nothing running in a state directory is a clear error', async () =
 });
 
 test('status --client: the client side of LOCALIO, exit 0 when local', { skip: cross ? false : 'no fd-passing addon: a second process cannot be local' }, async () => {
-  const url = `nfs://127.0.0.1${dir}?nfsport=${srv.port}&mountport=${srv.port}&uid=${TEST_UID}&gid=${TEST_GID}`;
+  const url = nfsUrl(srv.port, dir, '', { uid: TEST_UID, gid: TEST_GID });
   const { stdout } = await run(process.execPath, [CLI, 'status', '--client', url, '--json'], { env: { ...process.env, NFS_LOCALIO_RENDEZVOUS: rdv } });
   const st = JSON.parse(stdout);
   assert.equal(st.state, 'local');

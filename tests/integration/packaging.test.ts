@@ -12,6 +12,7 @@ import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { REPO, freePort } from '../helpers/server-process.js';
+import { startCommand } from '../helpers/peers.js';
 
 const run = promisify(execFile);
 let tmp: string;
@@ -59,15 +60,11 @@ test('installs without a C compiler, runs from PATH, and says why cross-process 
   fs.mkdirSync(share);
   fs.writeFileSync(path.join(share, 'hello.txt'), 'hello from the package\n');
   const port = await freePort();
-  const { spawn } = await import('node:child_process');
-  const srv = spawn(bin, ['serve', share, '--port', String(port), '--state-dir', path.join(tmp, 'state')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  srv.stdout!.on('data', (d) => (out += d));
-  srv.stderr!.on('data', (d) => (out += d));
+  const srv = startCommand(bin, ['serve', share, '--port', String(port), '--state-dir', path.join(tmp, 'state')], { killSignal: 'SIGTERM' });
   try {
-    for (let i = 0; i < 100 && !out.includes('Serving'); i++) await new Promise((r) => setTimeout(r, 100));
-    assert.match(out, /Serving/);
-    assert.match(out, /localio\.cross_process\.off reason=.*cannot load/, 'the server says why cross-process LOCALIO is off');
+    for (let i = 0; i < 100 && !srv.output().includes('Serving'); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(srv.output(), /Serving/);
+    assert.match(srv.output(), /localio\.cross_process\.off reason=.*cannot load/, 'the server says why cross-process LOCALIO is off');
     const script = `import { connect } from ${JSON.stringify(path.join(pkg, 'dist/src/index.js'))};
       const c = await connect({ host: '127.0.0.1', nfsPort: ${port}, mountPort: ${port}, path: ${JSON.stringify(share)}, uid: process.getuid(), gid: process.getgid() });
       await c.localio.settled();
@@ -79,7 +76,6 @@ test('installs without a C compiler, runs from PATH, and says why cross-process 
     assert.equal(st.crossProcess, false);
     assert.notEqual(st.state, 'local', 'a second process cannot be local without the addon');
   } finally {
-    srv.kill('SIGTERM');
-    await new Promise((r) => srv.once('exit', r));
+    await srv.kill();
   }
 });

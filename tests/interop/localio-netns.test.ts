@@ -17,11 +17,10 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setLogLevel, type LogLevel } from '../../src/util/log.js';
-import { CLI, freePort, needCommand } from '../helpers/server-process.js';
+import { CLI, freePort, needCommand, statusJson } from '../helpers/server-process.js';
 import { describe as describeRun, needRoot, privateTempDir, removeDir, runCommand, sha256File, startCommand, tempDir, waitFor, writeRandomFile, type Running } from '../helpers/peers.js';
 import { TEST_GID, TEST_UID, chownTree } from '../helpers/nfs-raw.js';
 import { needAddon, runChild, startChild, type ChildSpec, type HeldChild } from '../helpers/localio-child.js';
@@ -64,11 +63,7 @@ interface ServerStatusJson {
 }
 
 /** The server's status over its control socket (a path in the state dir: reachable from the host namespace). */
-function serverStatus(): ServerStatusJson {
-  const r = spawnSync(process.execPath, [CLI, '--log-level', 'error', 'status', '--state-dir', state, '--port', String(port), '--json'], { encoding: 'utf8', timeout: 30_000 });
-  assert.equal(r.status, 0, `status failed: ${r.stdout}\n${r.stderr}`);
-  return JSON.parse(r.stdout) as ServerStatusJson;
-}
+const serverStatus = () => statusJson<ServerStatusJson>(state, port);
 
 before(async () => {
   if (skip) return;
