@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { REPO } from '../tests/helpers/server-process.js';
 
 export interface Bar {
   label: string;
@@ -145,8 +146,6 @@ export function loadResults(dir: string): Record<string, unknown> {
   }
   return out;
 }
-
-export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const outDir = path.join(REPO, 'docs/img');

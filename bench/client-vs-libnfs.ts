@@ -22,8 +22,6 @@ const SIZE_MB = Number(process.env.BENCH_SIZE_MB ?? 1024);
 const RUNS = Number(process.env.BENCH_RUNS ?? 6);
 const BYTES = SIZE_MB * 1024 * 1024;
 
-
-
 const mbps = (s: number) => BYTES / s / 1e6;
 
 function version(pkg: string): string {

@@ -21,9 +21,6 @@ const SIZE_MB = Number(process.env.BENCH_SIZE_MB ?? 1024);
 const NFILES = Number(process.env.BENCH_NFILES ?? 10000);
 const BYTES = SIZE_MB * 1024 * 1024;
 
-
-
-
 interface Target {
   name: string;
   dir: string;

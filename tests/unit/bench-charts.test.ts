@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chartsFrom, loadResults, renderSvg, REPO } from '../../bench/chart.js';
+import { chartsFrom, loadResults, renderSvg } from '../../bench/chart.js';
+import { REPO } from '../helpers/server-process.js';
 
 test('docs/img charts match bench/results/*.json', () => {
   const charts = chartsFrom(loadResults(path.join(REPO, 'bench/results')));
