@@ -13,7 +13,7 @@ import { test, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { needCommand, startServer, type ServerProcess } from '../helpers/server-process.js';
-import { TSHARK_NFS, analyzeCapture, decodeArgs, describe, malformedFrames, privateTempDir, removeDir, runCommand, sha256File, tempDir, writeRandomFile } from '../helpers/peers.js';
+import { TSHARK_NFS, decodeArgs, describe, malformedFrames, privateTempDir, removeDir, runCommand, sha256File, takeWholeCapture, tempDir, writeRandomFile } from '../helpers/peers.js';
 import { TEST_GID, TEST_UID, chownTree } from '../helpers/nfs-raw.js';
 import { childCommand, needAddon, parseChild } from '../helpers/localio-child.js';
 
@@ -143,10 +143,12 @@ test('LOCALIO handshake on the wire: NULL and UUID_IS_LOCAL (16 raw bytes) answe
     write: { path: '/written.bin', bytes: 4 * MiB + 7 },
     read: ['/written.bin', '/seed.bin'],
   });
-  const r = await runCommand(TSHARK_NFS, ['-p', String(server.port), '-w', pcap, '--', process.execPath, ...args], { env, timeoutMs: 180_000 });
-  assert.equal(r.code, 0, describe(r, 6000));
-  assert.match(r.stdout, /, 0 malformed\/error frames, 0 dropped by capture;/, describe(r, 3000));
-  const child = parseChild(r.stdout, r.stdout + r.stderr);
+  const { out: child, report } = await takeWholeCapture((m) => t.diagnostic(m), pcap, [server.port], async () => {
+    const r = await runCommand(TSHARK_NFS, ['-p', String(server.port), '-w', pcap, '--', process.execPath, ...args], { env, timeoutMs: 180_000 });
+    assert.equal(r.code, 0, describe(r, 6000));
+    assert.match(r.stdout, /, 0 malformed\/error frames, 0 dropped by capture;/, describe(r, 3000));
+    return parseChild(r.stdout, r.stdout + r.stderr);
+  });
 
   // The client was local and did its I/O on descriptors.
   assert.equal(child.settled.state, 'local', JSON.stringify(child.settled));
@@ -159,7 +161,6 @@ test('LOCALIO handshake on the wire: NULL and UUID_IS_LOCAL (16 raw bytes) answe
 
   // 0 malformed frames, also with program 400122 decoded (and by the existing default-dissector check).
   assert.deepEqual(await malformedFrames(pcap, decodeUnknown(server.port)), [], 'malformed or expert-error frames with unknown programs decoded');
-  const report = await analyzeCapture(pcap, [server.port]);
   assert.deepEqual(report.bad, []);
   assert.deepEqual(report.unanswered, [], 'every NFS/MOUNT call in the capture got a reply');
 

@@ -14,7 +14,7 @@ import {
   GUEST_DIR,
   KERNEL_RUN,
   TSHARK_NFS,
-  analyzeCapture,
+  takeWholeCapture,
   decodeArgs,
   describe,
   guestSummary,
@@ -97,24 +97,10 @@ async function assertCleanCapture(t: TestContext, pcap: string, { r, report }: S
   assert.deepEqual(report.unanswered, [], `every call in the capture got a reply (${holes})`);
 }
 
-/**
- * Run a captured session (which checks the client's own results) and then its capture. When the
- * capture is faulty (malformed frames or calls without a reply) *and* Wireshark saw holes in a TCP
- * stream — the kernel can lose loopback packets that dumpcap's drop counter does not report — the
- * capture, not the server, is in doubt: take it once more. A whole capture with faults always fails.
- */
+/** Take the session (retaken once if its capture has holes and faults) and require a clean capture. */
 async function checkCapture(t: TestContext, pcap: string, session: () => Promise<RunResult>, expected: string[]): Promise<void> {
-  const take = async (): Promise<Session> => {
-    const r = await session();
-    return { r, report: await analyzeCapture(pcap, [server.port]) };
-  };
-  let s = await take();
-  const faulty = s.report.bad.length > 0 || s.report.unanswered.length > 0;
-  if (faulty && s.report.gaps.length > 0) {
-    t.diagnostic(`capture has holes (${s.report.gaps.slice(0, 3).join('; ')}) and faults (${s.report.bad.length} bad frames; unanswered: ${s.report.unanswered.join(', ') || 'none'}): capturing the session again`);
-    s = await take();
-  }
-  await assertCleanCapture(t, pcap, s, expected);
+  const { out: r, report } = await takeWholeCapture((m) => t.diagnostic(m), pcap, [server.port], session);
+  await assertCleanCapture(t, pcap, { r, report }, expected);
 }
 
 const LIBNFS_PROCS = ['MOUNT NULL', 'MOUNT MNT', 'NFS NULL', 'NFS FSINFO', 'NFS GETATTR', 'NFS LOOKUP', 'NFS READDIRPLUS', 'NFS CREATE', 'NFS WRITE', 'NFS COMMIT', 'NFS READ'];
