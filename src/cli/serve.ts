@@ -13,6 +13,7 @@ export interface ServeOptions {
   wtmax: number;
   localio?: boolean;
   writeBehind?: boolean;
+  directWrites?: boolean;
   rendezvous?: string;
   metrics?: string;
 }
@@ -48,6 +49,7 @@ export async function serve(dir: string | undefined, o: ServeOptions): Promise<n
     wtmax: o.wtmax,
     localio: o.localio,
     writeBehind: o.writeBehind,
+    directWrites: o.directWrites,
     rendezvous: o.rendezvous,
     metrics: o.metrics,
   });

@@ -29,6 +29,13 @@ export interface ProcedureDef<A = any, R = any> {
   release?(res: R): void;
   /** Data bytes the call moved (READ/WRITE), for metrics. */
   bytes?(res: R): number;
+  /**
+   * For a procedure whose arguments end in bulk data (WRITE): move `r` from the start of the
+   * arguments to the first byte of that data, reading only what precedes it (throwing like
+   * `decode` on a short or bad prefix). The RPC layer uses it to place a large record in memory so
+   * that the data starts on a page boundary — what direct I/O needs — without copying it.
+   */
+  seekPayload?(r: XdrReader): void;
 }
 
 /** A program: its number and, per version, the procedure table indexed by procedure number. */

@@ -2,7 +2,7 @@ import net from 'node:net';
 import { EventEmitter } from 'node:events';
 import { XdrReader, XdrWriter } from '../xdr/index.js';
 import { log } from '../util/log.js';
-import { RecordReader, recordMark } from './record.js';
+import { RecordReader, recordMark, PAYLOAD_ALIGN } from './record.js';
 import {
   MsgType,
   RPC_VERSION,
@@ -127,7 +127,8 @@ export class RpcServer extends EventEmitter {
     this.maxInFlight = opts.maxInFlight ?? 32;
     this.maxConnections = opts.maxConnections ?? 1024;
     this.drc = opts.drc ?? new DuplicateRequestCache();
-    this.recordPool = new BufferPool(this.maxRecord, 16);
+    // PAYLOAD_ALIGN more than a record, so a WRITE's data can start on a page boundary (RecordReader).
+    this.recordPool = new BufferPool(this.maxRecord + PAYLOAD_ALIGN, 16);
     this.server = net.createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s));
     this.server.on('error', (err) => this.emit('error', err));
   }
@@ -202,6 +203,26 @@ export class RpcServer extends EventEmitter {
     }
   }
 
+  /**
+   * Where a call's bulk payload starts, from the record's first bytes: the call header, then the
+   * procedure's own `seekPayload`. -1 for replies, unknown procedures, or too few bytes.
+   * @internal
+   */
+  readonly locatePayload = (head: Buffer): number => {
+    try {
+      const r = new XdrReader(head);
+      const xid = r.uint32();
+      if (r.uint32() !== MsgType.CALL) return -1;
+      const h = readCallBody(r, xid);
+      const proc = this.programs.get(h.prog)?.versions.get(h.vers)?.[h.proc];
+      if (proc?.seekPayload === undefined) return -1;
+      proc.seekPayload(r);
+      return r.offset;
+    } catch {
+      return -1;
+    }
+  };
+
   /** @internal */
   forget(socket: net.Socket): void {
     this.sockets.delete(socket);
@@ -257,7 +278,7 @@ class Connection {
       family: socket.remoteFamily === 'IPv6' ? 'IPv6' : 'IPv4',
     };
     this.local = { address: socket.localAddress ?? '?', port: socket.localPort ?? 0 };
-    this.reader = new RecordReader(maxRecord, (rec, release) => this.onRecord(rec, release), owner.recordPool);
+    this.reader = new RecordReader(maxRecord, (rec, release) => this.onRecord(rec, release), owner.recordPool, owner.locatePayload);
     this.info = { id, peer: this.peer, since: new Date(), calls: 0, authFlavor: 'unknown' };
     owner.track(this.info, id);
     owner.emit('connect', { id, peer: this.peer });

@@ -47,6 +47,11 @@ export interface NfsServerOptions {
    * (storage/write-behind.ts), for the exports this server opens itself. Default true.
    */
   writeBehind?: boolean;
+  /**
+   * Write large aligned WRITE data with direct I/O, past the page cache (storage/direct-write.ts),
+   * for the exports this server opens itself. Default true.
+   */
+  directWrites?: boolean;
   /** Override who the server acts as (tests). Default: from the process. */
   identity?: ServerIdentity;
   /** Offer LOCALIO (program 400122) to same-host clients. Default true; false → PROG_UNAVAIL. */
@@ -225,7 +230,12 @@ export class NfsServer {
       // The optional addon's statAt: listing pages stat entries without building BigIntStats.
       const native = loadFdPass().native;
       const statAt = native?.statAt?.bind(native);
-      b = new ReadAheadBackend(new PosixBackend(entry.path, { stateDir: backendState, statAt }), { maxBytes: this.opts.rtmax ?? 1024 * 1024 });
+      const posix = new PosixBackend(entry.path, {
+        stateDir: backendState,
+        statAt,
+        directWriteBytes: this.opts.directWrites === false ? 0 : undefined,
+      });
+      b = new ReadAheadBackend(posix, { maxBytes: this.opts.rtmax ?? 1024 * 1024 });
       if (this.opts.writeBehind !== false) b = new WriteBehindBackend(b, { maxWrite: this.opts.wtmax ?? 1024 * 1024 });
     }
     try {

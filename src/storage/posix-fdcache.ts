@@ -22,6 +22,8 @@ export interface FdEntry {
   refs: number;
   lastUse: number;
   dead: boolean;
+  /** A second descriptor of the same file opened with O_DIRECT (direct-write.ts), closed with this one. */
+  direct?: number;
 }
 
 export class FdCache {
@@ -96,7 +98,7 @@ export class FdCache {
   release(e: FdEntry): void {
     e.refs--;
     e.lastUse = Date.now();
-    if (e.dead && e.refs === 0) this.closeFd(e.fd);
+    if (e.dead && e.refs === 0) this.closeEntry(e);
   }
 
   /** Forget every descriptor for an inode (it was removed or replaced). */
@@ -120,7 +122,7 @@ export class FdCache {
     if (map.get(e.ino) === e) map.delete(e.ino);
     if (e.dead) return;
     e.dead = true;
-    if (e.refs === 0) this.closeFd(e.fd);
+    if (e.refs === 0) this.closeEntry(e);
   }
 
   /** Evict least recently used idle entries beyond `max` (in-use ones may overshoot). */
@@ -151,6 +153,12 @@ export class FdCache {
         if (e.refs === 0 && e.lastUse < cutoff) this.drop(map, e);
       }
     }
+  }
+
+  private closeEntry(e: FdEntry): void {
+    this.closeFd(e.fd);
+    if (e.direct !== undefined) this.closeFd(e.direct);
+    e.direct = undefined;
   }
 
   private closeFd(fd: number): void {

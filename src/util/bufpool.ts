@@ -21,6 +21,17 @@
  * plain buffers, of which at most `max` idle ones are kept.
  */
 const WASM_PAGE = 65536;
+/** Every memory any pool carved slots from: their first byte is on a page boundary. */
+const slabMemories = new WeakSet<ArrayBuffer>();
+
+/**
+ * True when `buf` starts on a multiple of `align` bytes in memory (align ≤ 64 KiB), as far as we can
+ * know: only memories a pool carved are known to be page-aligned; for any other buffer it says false.
+ * What decides whether a buffer may go to direct I/O (O_DIRECT) without a copy.
+ */
+export function alignedTo(buf: Uint8Array, align: number): boolean {
+  return slabMemories.has(buf.buffer as ArrayBuffer) && buf.byteOffset % align === 0;
+}
 /** Slots per memory: few memories (each reserves address space), yet no big up-front allocation. */
 const SLAB_SLOTS = 8;
 
@@ -80,6 +91,7 @@ export class BufferPool {
         return undefined; // no memory to be had: plain buffers still work
       }
       this.slabs.add(s.mem);
+      slabMemories.add(s.mem);
       this.slab = s;
     }
     const b = Buffer.from(s.mem, s.next, this.size);

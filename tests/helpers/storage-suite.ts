@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { MAX_NODE_KEY, type Attrs, type Backend, type Node, type Timestamp } from '../../src/storage/types.js';
+import { BufferPool } from '../../src/util/bufpool.js';
 
 const OWNER = { uid: 1234, gid: 5678 };
 const processIsRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -411,6 +412,27 @@ export function storageConformance(
         await b.commit(f, 0n, 0);
         await b.commit(f, 1n, 1);
         assert.equal((await readAll(f)).toString(), 'abc');
+      });
+
+      it('large aligned writes from page-aligned memory read back like any other, mixed with small ones', async () => {
+        const pool = new BufferPool(1 << 20, 2);
+        const big = pool.acquire();
+        randomBytes(1 << 20).copy(big);
+        const f = await file(root, 'aligned', randomBytes(4096 * 3 + 17));
+        const expect = Buffer.alloc(4096 + (1 << 20) + 4096);
+        (await readAll(f)).copy(expect);
+        // A small unaligned write, an aligned 1 MiB one over it, then small ones inside it again.
+        await b.write(f, 4096n, big, 'unstable');
+        big.copy(expect, 4096);
+        await b.write(f, 4096n + 100n, Buffer.from('inside'), 'unstable');
+        expect.write('inside', 4096 + 100);
+        await b.write(f, BigInt(4096 + (1 << 20)), Buffer.alloc(4096, 7), 'file_sync');
+        expect.fill(7, 4096 + (1 << 20));
+        await b.write(f, 4096n * 2n, big.subarray(0, 65536 * 2), 'data_sync');
+        big.copy(expect, 4096 * 2, 0, 65536 * 2);
+        await b.commit(f, 0n, 0);
+        assert.ok((await readAll(f)).equals(expect));
+        pool.release(big);
       });
 
       it('data operations on directories fail with EISDIR', async () => {

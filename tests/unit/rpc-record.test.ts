@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { RecordReader, recordMark, LAST_FRAGMENT } from '../../src/rpc/record.js';
-import { BufferPool } from '../../src/util/bufpool.js';
+import { RecordReader, recordMark, LAST_FRAGMENT, PAYLOAD_ALIGN } from '../../src/rpc/record.js';
+import { BufferPool, alignedTo } from '../../src/util/bufpool.js';
 
 function frame(fragments: Buffer[]): Buffer {
   const parts: Buffer[] = [];
@@ -85,4 +85,42 @@ test('the cap applies to the sum of fragments', () => {
 
 test('recordMark makes a single last fragment', () => {
   assert.equal(recordMark(5).readUInt32BE(0), (LAST_FRAGMENT | 5) >>> 0);
+});
+
+test('a large record is placed so the payload its locator names starts on a page, split at any byte', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 4, max: 70000 }), (payloadAt, firstCut) => {
+      const len = 200 * 1024;
+      const rec = Buffer.alloc(len);
+      for (let i = 0; i < len; i++) rec[i] = (i * 7) & 0xff;
+      rec.writeUInt32BE(payloadAt, 0); // the test's locator reads the payload offset from the first word
+      const wire = frame([rec]);
+      const pool = new BufferPool(len + PAYLOAD_ALIGN, 2);
+      let got: Buffer | undefined;
+      const locate = (head: Buffer) => (head.length >= 4 ? head.readUInt32BE(0) : -1);
+      const rr = new RecordReader(1 << 20, (r) => (got = r), pool, locate);
+      // The first read brings the fragment header and at least what the locator reads; the rest comes in pieces.
+      const cut = 4 + Math.min(firstCut, len);
+      rr.push(wire.subarray(0, cut), true);
+      for (let off = cut; off < wire.length; off += 65536) rr.push(wire.subarray(off, off + 65536), true);
+      assert.ok(got !== undefined && got.equals(rec), 'the record is intact');
+      assert.ok(alignedTo(got.subarray(payloadAt), PAYLOAD_ALIGN), `payload at ${payloadAt} is page-aligned`);
+    }),
+    { numRuns: 60 },
+  );
+});
+
+test('without enough bytes to locate the payload, or without a locator, a large record starts at the buffer', () => {
+  const len = 100 * 1024;
+  const rec = Buffer.alloc(len, 1);
+  const wire = frame([rec]);
+  for (const locate of [undefined, () => -1]) {
+    const pool = new BufferPool(len + PAYLOAD_ALIGN, 2);
+    let got: Buffer | undefined;
+    const rr = new RecordReader(1 << 20, (r) => (got = r), pool, locate);
+    rr.push(wire.subarray(0, 10), true);
+    rr.push(wire.subarray(10), true);
+    assert.ok(got !== undefined && got.equals(rec));
+    assert.ok(alignedTo(got, PAYLOAD_ALIGN), 'the record itself is where the pooled buffer starts');
+  }
 });

@@ -4,8 +4,9 @@ import net from 'node:net';
 import { RpcServer } from '../../src/rpc/server.js';
 import { RpcClient, RpcCallError, authSys, AUTH_NONE } from '../../src/rpc/client.js';
 import { RpcAcceptError } from '../../src/rpc/errors.js';
-import { LAST_FRAGMENT } from '../../src/rpc/record.js';
+import { LAST_FRAGMENT, PAYLOAD_ALIGN } from '../../src/rpc/record.js';
 import { XdrWriter } from '../../src/xdr/index.js';
+import { alignedTo } from '../../src/util/bufpool.js';
 import type { ProcedureDef, RpcProgram } from '../../src/rpc/program.js';
 import { setLogLevel } from '../../src/util/log.js';
 
@@ -169,6 +170,36 @@ test('keepArgs: a handler that keeps its argument bytes holds the pooled record 
     held!.release();
     held!.release(); // once only
     assert.equal(big.recordPool.idle, 1, 'back in the pool once released');
+  } finally {
+    await c.close();
+    await big.close();
+  }
+});
+
+test('seekPayload: a large call is placed so its payload lands page-aligned (what direct I/O needs)', async () => {
+  const aligned: ProcedureDef<Buffer, number> = {
+    name: 'ALIGNED',
+    cache: 'none',
+    decode: (r) => {
+      r.uint32(); // a leading word, so the payload does not start where the record does
+      return r.opaque(1 << 20);
+    },
+    seekPayload: (r) => {
+      r.uint32();
+      r.uint32(); // the payload's length
+    },
+    handle: (data) => (alignedTo(data, PAYLOAD_ALIGN) ? 1 : 0) + (data.every((x) => x === 0x3c) ? 2 : 0),
+    encode: (w, n) => void w.uint32(n),
+  };
+  const big = new RpcServer([{ number: PROG, name: 'aligned', versions: new Map([[2, [aligned]]]) }], { maxRecord: 1 << 21 });
+  const p = (await big.listen(0, '127.0.0.1')).port;
+  const c = await RpcClient.connect(p);
+  try {
+    for (const size of [700 * 1024, 1 << 20]) {
+      const payload = Buffer.alloc(size, 0x3c);
+      const r = await c.call(PROG, 2, 0, (w) => void w.uint32(9).opaque(payload), authSys(1000, 1000, [1, 2, 3]));
+      assert.equal(r.reader.uint32(), 3, `${size}: aligned and intact`);
+    }
   } finally {
     await c.close();
     await big.close();

@@ -8,6 +8,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PosixBackend } from '../../src/storage/index.js';
+import { DirectWrites } from '../../src/storage/direct-write.js';
+import type { FdEntry } from '../../src/storage/posix-fdcache.js';
+import { BufferPool } from '../../src/util/bufpool.js';
 import type { Node } from '../../src/storage/index.js';
 
 const OWNER = { uid: 1234, gid: 5678 };
@@ -237,6 +240,49 @@ describe('PosixBackend', () => {
     const data = fs.readFileSync(path.join(root, 'stream'));
     assert.equal(data.length, 28 * chunk.length);
     for (let i = 0; i < 28; i++) assert.equal(data[i * chunk.length + 7], i & 0xff);
+  });
+
+  it('direct writes: large aligned writes from page-aligned memory skip the page cache, the rest does not', async (t) => {
+    const base = openFds();
+    const b = open();
+    const r = await b.root();
+    const f = await b.create(r, 'd', { mode: 0o644, owner: OWNER, exclusive: true });
+    const pool = new BufferPool(1 << 20, 1);
+    const big = pool.acquire().fill(0x5a);
+    await b.write(f, 0n, big, 'unstable');
+    if (b.direct.off !== undefined) return t.skip(`no direct I/O on ${tmp}: ${b.direct.off}`);
+    assert.deepEqual(b.direct.stats, { writes: 1, bytes: 1 << 20, fallbacks: 0 }, `direct writes ${b.direct.off ?? 'on'}`);
+    // Unaligned offset, too small, or memory not known to be aligned: through the page cache.
+    await b.write(f, 100n, big.subarray(0, 256 * 1024), 'unstable');
+    await b.write(f, 0n, big.subarray(0, 4096), 'unstable');
+    await b.write(f, 1n << 20n, Buffer.alloc(256 * 1024, 0x33), 'unstable');
+    assert.equal(b.direct.stats.writes, 1);
+    await b.commit(f, 0n, 0);
+    const back = fs.readFileSync(path.join(root, 'd'));
+    assert.equal(back.length, (1 << 20) + 256 * 1024);
+    assert.ok(back.subarray(0, 1 << 20).every((x) => x === 0x5a));
+    assert.ok(back.subarray(1 << 20).every((x) => x === 0x33));
+    pool.release(big);
+    await b.close(); // the O_DIRECT descriptor goes with the file's own
+    assert.equal(openFds(), base);
+  });
+
+  it('direct writes turn themselves off where files cannot be opened with O_DIRECT', async () => {
+    const d = new DirectWrites(4096);
+    const pool = new BufferPool(65536, 1);
+    const buf = pool.acquire();
+    assert.ok(d.suits(buf, 0));
+    const dirFd = fs.openSync(root, 'r');
+    try {
+      const e: FdEntry = { fd: dirFd, ino: 1n, gen: 0n, rw: true, refs: 1, lastUse: 0, dead: false };
+      assert.equal(await d.write(e, buf, 0), 0, 'nothing written directly: the caller writes it all');
+      assert.match(d.off ?? '', /O_DIRECT/);
+      assert.ok(!d.suits(buf, 0), 'off for good');
+      assert.equal(e.direct, undefined);
+    } finally {
+      fs.closeSync(dirFd);
+    }
+    assert.match(new DirectWrites(0).off ?? '', /off/);
   });
 
   it('sees files created behind its back and lists a large directory page by page', async () => {

@@ -4,7 +4,7 @@
  * bounds only; semantics (".", "..", permissions ...) belong to handlers.
  */
 import { XdrError, type XdrReader, type XdrWriter } from '../../xdr/index.js';
-import { CreateMode3, Ftype3, NFS3_COOKIEVERFSIZE, NFS3_CREATEVERFSIZE, StableHow3 } from '../constants.js';
+import { CreateMode3, Ftype3, NFS3_COOKIEVERFSIZE, NFS3_CREATEVERFSIZE, NFS3_FHSIZE, StableHow3 } from '../constants.js';
 import type {
   AccessArgs, CommitArgs, CreateArgs, FsinfoArgs, FsstatArgs, GetattrArgs, LinkArgs, LookupArgs, MkdirArgs,
   MknodArgs, PathconfArgs, ReadArgs, ReaddirArgs, ReaddirplusArgs, ReadlinkArgs, RemoveArgs, RenameArgs,
@@ -99,6 +99,12 @@ export function makeDecodeWriteArgs(maxData: number): (r: XdrReader) => WriteArg
     }
     return { file, offset, count, stable, data };
   };
+}
+/** Move `r` from the start of WRITE3args to the first byte of its data (ProcedureDef.seekPayload). */
+export function seekWriteData(r: XdrReader): void {
+  r.opaque(NFS3_FHSIZE);
+  r.skip(8 + 4 + 4); // offset, count, stable
+  r.uint32(); // the data's length
 }
 export function encodeWriteArgs(w: XdrWriter, a: WriteArgs): void {
   writeFh(w, a.file);

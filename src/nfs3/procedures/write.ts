@@ -1,7 +1,7 @@
 import type { ProcedureDef } from '../../rpc/program.js';
 import type { Nfs3Env } from '../env.js';
 import type { WriteArgs, WriteRes } from '../types.js';
-import { makeDecodeWriteArgs } from '../codec/args.js';
+import { makeDecodeWriteArgs, seekWriteData } from '../codec/args.js';
 import { encodeWriteRes } from '../codec/results.js';
 import { toFattr3, toWccAttr, wccAfter } from '../attrs.js';
 import { fromStorageStable, toStorageStable } from '../common.js';
@@ -48,6 +48,8 @@ export function writeProcedure(env: Nfs3Env): ProcedureDef<WriteArgs, WriteRes> 
       }
     },
     encode: encodeWriteRes,
+    // The data lands page-aligned in the record, so the backend can write it with direct I/O.
+    seekPayload: seekWriteData,
     cache: 'reply',
   };
 }
