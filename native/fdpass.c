@@ -48,6 +48,7 @@ static const char *errno_name(int e) {
     E(EMSGSIZE) E(EPROTOTYPE) E(EOPNOTSUPP) E(EADDRINUSE) E(EADDRNOTAVAIL)
     E(ENETDOWN) E(ECONNABORTED) E(ECONNRESET) E(ENOBUFS) E(EISCONN)
     E(ENOTCONN) E(ESHUTDOWN) E(ETIMEDOUT) E(ECONNREFUSED) E(EROFS) E(ETOOMANYREFS)
+    E(ECANCELED) E(ESPIPE) E(EFBIG) E(ENOSYS)
 #undef E
     default: return "EUNKNOWN";
   }
@@ -598,6 +599,199 @@ static napi_value js_stat_at(napi_env env, napi_callback_info info) {
   return make_int(env, 0);
 }
 
+/* ---- zero-copy READ replies: splice ------------------------------------- */
+
+/*
+ * A READ reply's data can go from the page cache to the client's socket
+ * without being copied into (or out of) our memory: splice(2) the file range
+ * into a pipe (the pipe then holds references to the page-cache pages), build
+ * the reply header once the byte count is known, and splice the pipe into the
+ * socket (TCP takes the pages as fragments).  knfsd replies to READ this way.
+ * Filling the pipe may wait for the disk, so it runs on the thread pool;
+ * emptying it into the non-blocking socket never waits and runs on the event
+ * loop, stopping where the socket is full (the caller writes the rest).
+ */
+
+/* pipeOpen(capacity) → [readFd, writeFd, capacity]: a non-blocking pipe sized
+ * (F_SETPIPE_SZ) to hold `capacity` bytes when allowed; the capacity it got. */
+static napi_value js_pipe_open(napi_env env, napi_callback_info info) {
+  napi_value argv[1], arr, v;
+  int32_t want;
+  int p[2];
+  if (!get_args(env, info, 1, argv) || !get_nonneg(env, argv[0], "capacity", &want)) return NULL;
+  if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0) return throw_errno(env, "pipe2", errno);
+  /* Over the limit (fs.pipe-max-size for an unprivileged process) the pipe keeps its default size. */
+  (void)fcntl(p[1], F_SETPIPE_SZ, want);
+  int got = fcntl(p[1], F_GETPIPE_SZ);
+  if (got < 0) {
+    int e = errno;
+    close(p[0]);
+    close(p[1]);
+    return throw_errno(env, "fcntl", e);
+  }
+  int vals[3] = { p[0], p[1], got };
+  if (napi_create_array_with_length(env, 3, &arr) != napi_ok) goto fail;
+  for (uint32_t i = 0; i < 3; i++) {
+    if (napi_create_int32(env, vals[i], &v) != napi_ok || napi_set_element(env, arr, i, v) != napi_ok) goto fail;
+  }
+  return arr;
+fail:
+  close(p[0]);
+  close(p[1]);
+  napi_throw_error(env, NULL, "fdpass: pipeOpen result failed");
+  return NULL;
+}
+
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  int fd, pipe_w;
+  int64_t pos;
+  size_t count;
+  size_t done; /* bytes now in the pipe */
+  int64_t size; /* the file's size after the splice, for eof */
+  int err;
+} splice_in_t;
+
+static void splice_in_execute(napi_env env, void *data) {
+  (void)env;
+  splice_in_t *t = data;
+  loff_t off = (loff_t)t->pos;
+  while (t->done < t->count) {
+    ssize_t n = splice(t->fd, &off, t->pipe_w, NULL, t->count - t->done, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN && t->done > 0) break; /* the pipe is full: a short read */
+    if (n < 0) { t->err = errno; return; }
+    if (n == 0) break; /* end of file */
+    t->done += (size_t)n;
+  }
+  struct stat st;
+  if (fstat(t->fd, &st) < 0) { t->err = errno; return; }
+  t->size = (int64_t)st.st_size;
+}
+
+static void splice_in_complete(napi_env env, napi_status status, void *data) {
+  splice_in_t *t = data;
+  napi_value v, obj, n, size;
+  if (status != napi_ok) t->err = t->err ? t->err : ECANCELED;
+  if (t->err) {
+    napi_value code, msg;
+    char text[96];
+    snprintf(text, sizeof text, "splice %s: %s", errno_name(t->err), strerror(t->err));
+    napi_create_string_utf8(env, errno_name(t->err), NAPI_AUTO_LENGTH, &code);
+    napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, code, msg, &v);
+    napi_create_int32(env, -t->err, &n);
+    napi_set_named_property(env, v, "errno", n);
+    napi_reject_deferred(env, t->deferred, v);
+  } else {
+    napi_create_object(env, &obj);
+    napi_create_double(env, (double)t->done, &n);
+    napi_create_double(env, (double)t->size, &size);
+    napi_set_named_property(env, obj, "bytes", n);
+    napi_set_named_property(env, obj, "size", size);
+    napi_resolve_deferred(env, t->deferred, obj);
+  }
+  napi_delete_async_work(env, t->work);
+  free(t);
+}
+
+/* spliceIn(fd, position, count, pipeWriteFd) → Promise<{ bytes, size }>: up to
+ * `count` bytes of the file from `position` into the pipe (fewer at end of file
+ * or when the pipe is full), on the thread pool; `size` is the file's size
+ * afterwards.  Rejects with an errno-coded Error. */
+static napi_value js_splice_in(napi_env env, napi_callback_info info) {
+  napi_value argv[4], promise, name;
+  int32_t fd, count, pw;
+  int64_t pos;
+  if (!get_args(env, info, 4, argv) || !get_nonneg(env, argv[0], "fd", &fd)) return NULL;
+  if (napi_get_value_int64(env, argv[1], &pos) != napi_ok || pos < 0) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "position must be a non-negative integer");
+    return NULL;
+  }
+  if (!get_nonneg(env, argv[2], "count", &count) || !get_nonneg(env, argv[3], "pipeWriteFd", &pw)) return NULL;
+  splice_in_t *t = calloc(1, sizeof *t);
+  if (!t) return throw_errno(env, "spliceIn", ENOMEM);
+  t->fd = fd;
+  t->pipe_w = pw;
+  t->pos = pos;
+  t->count = (size_t)count;
+  if (napi_create_promise(env, &t->deferred, &promise) != napi_ok ||
+      napi_create_string_utf8(env, "nfs-localio:spliceIn", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, splice_in_execute, splice_in_complete, t, &t->work) != napi_ok) {
+    free(t);
+    napi_throw_error(env, NULL, "fdpass: spliceIn setup failed");
+    return NULL;
+  }
+  if (napi_queue_async_work(env, t->work) != napi_ok) {
+    napi_delete_async_work(env, t->work);
+    free(t);
+    napi_throw_error(env, NULL, "fdpass: spliceIn queue failed");
+    return NULL;
+  }
+  return promise;
+}
+
+/* Send all of buf[0..len) that the socket takes now; -errno on a real error. */
+static ssize_t send_nowait(int sock, const char *buf, size_t len, int more) {
+  size_t sent = 0;
+  while (sent < len) {
+    ssize_t k = send(sock, buf + sent, len - sent, MSG_DONTWAIT | MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (k < 0) return -errno;
+    sent += (size_t)k;
+  }
+  return (ssize_t)sent;
+}
+
+static int get_bytes(napi_env env, napi_value v, const char *what, char **data, size_t *len) {
+  napi_typedarray_type tt;
+  size_t n_el, boff;
+  napi_value ab;
+  void *p;
+  if (napi_get_typedarray_info(env, v, &tt, &n_el, &p, &ab, &boff) != napi_ok || tt != napi_uint8_array) {
+    char m[64];
+    snprintf(m, sizeof m, "%s must be a Uint8Array", what);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", m);
+    return 0;
+  }
+  *data = p;
+  *len = n_el;
+  return 1;
+}
+
+/* spliceOut(socketFd, head, pipeReadFd, count, trailer) → bytes sent: `head`,
+ * then `count` bytes out of the pipe, then `trailer`, to a non-blocking socket,
+ * as far as it takes them without waiting.  Throws an errno-coded Error on a
+ * socket error (EPIPE, ECONNRESET …). */
+static napi_value js_splice_out(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  int32_t sock, pr, count;
+  char *head, *trailer;
+  size_t hlen, tlen;
+  if (!get_args(env, info, 5, argv) || !get_nonneg(env, argv[0], "socketFd", &sock) ||
+      !get_bytes(env, argv[1], "head", &head, &hlen) || !get_nonneg(env, argv[2], "pipeReadFd", &pr) ||
+      !get_nonneg(env, argv[3], "count", &count) || !get_bytes(env, argv[4], "trailer", &trailer, &tlen))
+    return NULL;
+  ssize_t h = send_nowait(sock, head, hlen, 1);
+  if (h < 0) return throw_errno(env, "send", (int)-h);
+  if ((size_t)h < hlen) return make_int(env, (int)h);
+  size_t moved = 0;
+  while (moved < (size_t)count) {
+    ssize_t k = splice(pr, NULL, sock, NULL, (size_t)count - moved,
+                       SPLICE_F_MOVE | SPLICE_F_NONBLOCK | (tlen ? SPLICE_F_MORE : 0));
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0 && errno == EAGAIN) return make_int(env, (int)(hlen + moved));
+    if (k < 0) return throw_errno(env, "splice", errno);
+    if (k == 0) return throw_errno(env, "splice", EIO); /* the pipe held less than it should */
+    moved += (size_t)k;
+  }
+  ssize_t t = send_nowait(sock, trailer, tlen, 0);
+  if (t < 0) return throw_errno(env, "send", (int)-t);
+  return make_int(env, (int)(hlen + moved + (size_t)t));
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
     { "listen", NULL, js_listen, NULL, NULL, NULL, napi_enumerable, NULL },
@@ -610,6 +804,9 @@ NAPI_MODULE_INIT() {
     { "peerCred", NULL, js_peer_cred, NULL, NULL, NULL, napi_enumerable, NULL },
     { "preadNoWait", NULL, js_pread_nowait, NULL, NULL, NULL, napi_enumerable, NULL },
     { "statAt", NULL, js_stat_at, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "pipeOpen", NULL, js_pipe_open, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "spliceIn", NULL, js_splice_in, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "spliceOut", NULL, js_splice_out, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

@@ -14,6 +14,7 @@ export interface ServeOptions {
   localio?: boolean;
   writeBehind?: boolean;
   directWrites?: boolean;
+  spliceReads?: boolean;
   rendezvous?: string;
   metrics?: string;
 }
@@ -50,6 +51,7 @@ export async function serve(dir: string | undefined, o: ServeOptions): Promise<n
     localio: o.localio,
     writeBehind: o.writeBehind,
     directWrites: o.directWrites,
+    spliceReads: o.spliceReads,
     rendezvous: o.rendezvous,
     metrics: o.metrics,
   });

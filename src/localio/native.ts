@@ -43,6 +43,23 @@ export interface FdPassNative {
    * without building a BigIntStats. (Optional: an addon built before it existed lacks it.)
    */
   statAt?(dirFd: number, name: string, out: BigInt64Array): number;
+  /**
+   * A non-blocking pipe sized (F_SETPIPE_SZ) for `capacity` bytes when the system allows:
+   * [readFd, writeFd, capacity it got]. (Optional, like the two below: READ replies by splice.)
+   */
+  pipeOpen?(capacity: number): number[];
+  /**
+   * On the thread pool: splice(2) up to `count` bytes of file `fd` from `position` into the pipe
+   * (fewer at end of file or when the pipe is full); `bytes` moved and the file's `size` after.
+   * Rejects with an errno-coded Error.
+   */
+  spliceIn?(fd: number, position: number, count: number, pipeWriteFd: number): Promise<{ bytes: number; size: number }>;
+  /**
+   * Without waiting: send `head`, then `count` bytes out of the pipe (spliced), then `trailer` to the
+   * non-blocking socket `socketFd`, as far as it takes them; the bytes it took. Throws errno-coded
+   * on a socket error.
+   */
+  spliceOut?(socketFd: number, head: Uint8Array, pipeReadFd: number, count: number, trailer: Uint8Array): number;
 }
 
 export type FdPassLoadResult = { native: FdPassNative } | { native: undefined; reason: string };

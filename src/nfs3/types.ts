@@ -5,6 +5,7 @@
  * RFC's resfail carries (post_op_attr / wcc_data), so handlers cannot forget it.
  */
 import type { Nfs3Error, Ftype3Value, StableHow3Value } from './constants.js';
+import type { ReplyTail } from '../rpc/program.js';
 
 // ---- basic data types (section 2.5) ----
 
@@ -99,7 +100,16 @@ export type ReadlinkRes = Ok<{ attrs: PostOpAttr; data: string }> | Fail<{ attrs
 
 export interface ReadArgs { file: Buffer; offset: bigint; count: number }
 export type ReadRes =
-  | Ok<{ attrs: PostOpAttr; count: number; eof: boolean; data: Buffer; /** gives the buffer behind `data` back once the reply is sent */ release?: () => void }>
+  | Ok<{
+      attrs: PostOpAttr;
+      count: number;
+      eof: boolean;
+      data: Buffer;
+      /** Server side: the data is in a kernel pipe instead (`data` is then empty), sent without a copy. */
+      spliced?: ReplyTail;
+      /** gives the buffer (or pipe) behind the data back once the reply is sent */
+      release?: () => void;
+    }>
   | Fail<{ attrs: PostOpAttr }>;
 
 export interface WriteArgs {

@@ -2,6 +2,25 @@ import type { XdrReader, XdrWriter } from '../xdr/index.js';
 import type { CallContext } from './context.js';
 
 /**
+ * Reply bytes that are not in memory: READ data a backend spliced into a kernel pipe
+ * (storage/splice.ts). The connection moves them to its socket without copying when nothing else
+ * is queued on it, and copies them out into its write queue otherwise.
+ */
+export interface ReplyTail {
+  readonly length: number;
+  /**
+   * Write `head`, these bytes, then `trailer` to the non-blocking socket descriptor `fd`, as far as
+   * it takes them without waiting; how many bytes of all three it took. Throws on a socket error.
+   */
+  sendTo(fd: number, head: Uint8Array, trailer: Uint8Array): number;
+  /** Copy the bytes `sendTo` did not send (all of them if it was not called) into `into` at `at`; how many. */
+  copyRest(into: Buffer, at: number): number;
+}
+
+/** What an encoder may append to a reply after the bytes it wrote: buffers (sent as they are) or one tail. */
+export type ReplyChunk = Buffer | ReplyTail;
+
+/**
  * One row of a procedure table: everything the RPC dispatcher needs to run a
  * procedure without knowing what it does (knfsd's struct svc_procedure).
  *
@@ -11,7 +30,9 @@ import type { CallContext } from './context.js';
  *   failures (nfsstat3 ...) are part of that result. Throwing an RpcAcceptError
  *   or RpcAuthError produces that RPC status; any other throw is SYSTEM_ERR.
  * - `encode` writes the result. It may return extra chunks (e.g. READ data)
- *   that go on the wire after the encoded bytes, without being copied.
+ *   that go on the wire after the encoded bytes, without being copied: buffers,
+ *   or a ReplyTail (data in a kernel pipe). Procedures with a tail are never
+ *   `cache: 'reply'` (the cache keeps reply bytes).
  * - `cache`: 'reply' for non-idempotent procedures whose reply bytes the
  *   duplicate request cache keeps and replays.
  */
@@ -19,7 +40,7 @@ export interface ProcedureDef<A = any, R = any> {
   readonly name: string;
   decode(r: XdrReader): A;
   handle(args: A, ctx: CallContext): Promise<R> | R;
-  encode(w: XdrWriter, res: R): Buffer[] | void;
+  encode(w: XdrWriter, res: R): ReplyChunk[] | void;
   readonly cache: 'none' | 'reply';
   /**
    * Called once the reply bytes have been handed to the socket (or the

@@ -17,7 +17,7 @@ import {
 import { AuthFlavor, decodeAuthSys, type Credential } from './auth.js';
 import { RpcAcceptError, RpcAuthError } from './errors.js';
 import { DuplicateRequestCache } from './drc.js';
-import type { RpcProgram, ProcedureDef } from './program.js';
+import type { RpcProgram, ProcedureDef, ReplyChunk, ReplyTail } from './program.js';
 import type { CallContext, Peer } from './context.js';
 import { BufferPool } from '../util/bufpool.js';
 
@@ -65,6 +65,7 @@ export interface CallEvent {
 }
 
 let nextConnectionId = 1;
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Where every server socket's reads land. Node otherwise allocates a fresh 64 KiB buffer per read:
@@ -359,24 +360,80 @@ class Connection {
   }
 
   /** Write one reply as a single fragment; `sent` runs once the socket owns the bytes (or never will). */
-  private send(chunks: Buffer[], sent?: () => void): void {
+  private send(chunks: ReplyChunk[], sent?: () => void): void {
     if (this.closed) {
       sent?.();
       return;
     }
     let len = 0;
-    for (const c of chunks) len += c.length;
+    let tail = -1;
+    for (let i = 0; i < chunks.length; i++) {
+      const c = chunks[i];
+      len += c.length;
+      if (!Buffer.isBuffer(c)) tail = i;
+    }
+    if (tail >= 0) {
+      this.sendWithTail(chunks, tail, len, sent);
+      return;
+    }
+    const bufs = chunks as Buffer[];
     this.socket.cork();
     this.socket.write(recordMark(len));
     let ok = true;
-    for (let i = 0; i < chunks.length; i++) {
-      ok = i === chunks.length - 1 && sent ? this.socket.write(chunks[i], () => sent()) : this.socket.write(chunks[i]);
+    for (let i = 0; i < bufs.length; i++) {
+      ok = i === bufs.length - 1 && sent ? this.socket.write(bufs[i], () => sent()) : this.socket.write(bufs[i]);
     }
     this.socket.uncork();
     if (!ok) {
       this.writeBlocked = true;
       this.updateFlow();
     }
+  }
+
+  /**
+   * A reply whose chunk `at` is a tail (READ data in a pipe): when nothing is queued on the socket,
+   * the tail writes record mark, header, its data and trailer straight to the socket's descriptor —
+   * the data without a copy — as far as the socket takes them now; whatever is left (or all of it,
+   * when the socket is busy) is copied out once and goes through the socket's own write queue, after
+   * what went out directly. Writing behind libuv's back is safe only while its queue is empty, and
+   * nothing else can write between the check and the call (one thread).
+   */
+  private sendWithTail(chunks: ReplyChunk[], at: number, len: number, sent?: () => void): void {
+    const tail = chunks[at] as ReplyTail;
+    // One tail per reply: the chunks around it are buffers.
+    const head = Buffer.concat([recordMark(len), ...(chunks.slice(0, at) as Buffer[])]);
+    const trailer = at + 1 < chunks.length ? Buffer.concat(chunks.slice(at + 1) as Buffer[]) : EMPTY;
+    const total = head.length + tail.length + trailer.length;
+    let out = 0;
+    try {
+      const fd = this.idleDescriptor();
+      if (fd >= 0) out = tail.sendTo(fd, head, trailer);
+      if (out < total) {
+        const rest = Buffer.allocUnsafe(total - out);
+        let p = 0;
+        if (out < head.length) p += head.copy(rest, 0, out);
+        if (out < head.length + tail.length) p += tail.copyRest(rest, p);
+        trailer.copy(rest, p, Math.max(0, out - head.length - tail.length));
+        const ok = this.socket.write(rest, () => sent?.());
+        if (!ok) {
+          this.writeBlocked = true;
+          this.updateFlow();
+        }
+        return;
+      }
+    } catch (err) {
+      log.debug('rpc.reply.failed', { conn: this.id, err: err as Error });
+      this.socket.destroy();
+    }
+    sent?.();
+  }
+
+  /** The socket's descriptor when nothing is queued to be written on it (else -1). */
+  private idleDescriptor(): number {
+    const h = (this.socket as unknown as { _handle?: { fd?: unknown; writeQueueSize?: unknown } | null })._handle;
+    if (h == null || typeof h.fd !== 'number' || h.fd < 0) return -1;
+    if (this.socket.writableLength !== 0 || h.writeQueueSize !== 0) return -1;
+    return h.fd;
   }
 
   private async dispatch(record: Buffer, keepArgs: () => () => void): Promise<void> {
@@ -475,7 +532,7 @@ class Connection {
       keepArgs,
     };
     const t0 = process.hrtime.bigint();
-    let chunks: Buffer[];
+    let chunks: ReplyChunk[];
     let status = 'SUCCESS';
     let sent: (() => void) | undefined;
     let bytes = 0;
@@ -506,7 +563,9 @@ class Connection {
     if (drcKey) {
       // An exact-size copy: a view would keep the writer's larger buffer alive
       // behind the cache's byte count.
-      const reply = chunks.length === 1 ? Buffer.from(chunks[0]) : Buffer.concat(chunks);
+      // Cached procedures encode into buffers only (ProcedureDef: no tail with cache 'reply').
+      const bufs = chunks as Buffer[];
+      const reply = bufs.length === 1 ? Buffer.from(bufs[0]) : Buffer.concat(bufs);
       srv.drc.finish(drcKey, reply);
       chunks = [reply];
     }

@@ -52,6 +52,11 @@ export interface NfsServerOptions {
    * for the exports this server opens itself. Default true.
    */
   directWrites?: boolean;
+  /**
+   * Send large READ data from the page cache to the socket by splice, never copying it
+   * (storage/splice.ts; needs the native addon), for the exports this server opens itself. Default true.
+   */
+  spliceReads?: boolean;
   /** Override who the server acts as (tests). Default: from the process. */
   identity?: ServerIdentity;
   /** Offer LOCALIO (program 400122) to same-host clients. Default true; false → PROG_UNAVAIL. */
@@ -227,15 +232,23 @@ export class NfsServer {
     if (!b) {
       const backendState = path.join(this.opts.stateDir ?? defaultStateDir(), 'posix');
       fs.mkdirSync(backendState, { recursive: true, mode: 0o700 });
-      // The optional addon's statAt: listing pages stat entries without building BigIntStats.
+      // The optional addon's statAt (listing pages stat entries without building BigIntStats) and
+      // splice calls (READ data reaches the socket without a copy).
       const native = loadFdPass().native;
       const statAt = native?.statAt?.bind(native);
+      const rtmax = this.opts.rtmax ?? 1024 * 1024;
+      const splice =
+        this.opts.spliceReads !== false && native?.pipeOpen && native.spliceIn && native.spliceOut
+          ? { pipeOpen: native.pipeOpen.bind(native), spliceIn: native.spliceIn.bind(native), spliceOut: native.spliceOut.bind(native) }
+          : undefined;
       const posix = new PosixBackend(entry.path, {
         stateDir: backendState,
         statAt,
+        splice,
+        spliceBytes: rtmax,
         directWriteBytes: this.opts.directWrites === false ? 0 : undefined,
       });
-      b = new ReadAheadBackend(posix, { maxBytes: this.opts.rtmax ?? 1024 * 1024 });
+      b = new ReadAheadBackend(posix, { maxBytes: rtmax });
       if (this.opts.writeBehind !== false) b = new WriteBehindBackend(b, { maxWrite: this.opts.wtmax ?? 1024 * 1024 });
     }
     try {

@@ -11,6 +11,7 @@ import type {
   Owner,
   ReadResult,
   SetAttrs,
+  SplicedRead,
   StableHow,
   WriteResult,
 } from './types.js';
@@ -28,6 +29,7 @@ export abstract class BackendDecorator implements Backend {
   readonly persistentKeys: boolean;
   readonly localFd: boolean;
   readLent?: (node: Node, offset: bigint, count: number) => Promise<LentRead>;
+  readSpliced?: (node: Node, offset: bigint, count: number) => Promise<SplicedRead | undefined>;
   readdirPlus?: (dir: Node, cookie: bigint, limit: number) => Promise<DirPlusPage>;
   openFd?: (node: Node, mode: 'r' | 'rw') => Promise<LocalFd>;
 
@@ -36,6 +38,7 @@ export abstract class BackendDecorator implements Backend {
     this.persistentKeys = inner.persistentKeys;
     this.localFd = inner.localFd;
     if (inner.readLent) this.readLent = inner.readLent.bind(inner);
+    if (inner.readSpliced) this.readSpliced = inner.readSpliced.bind(inner);
     if (inner.readdirPlus) this.readdirPlus = inner.readdirPlus.bind(inner);
     if (inner.openFd) this.openFd = inner.openFd.bind(inner);
   }

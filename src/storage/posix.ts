@@ -41,6 +41,7 @@ import { DentryTable, TreeScanner } from './posix-dentries.js';
 import { FdCache, type FdEntry } from './posix-fdcache.js';
 import { FlushBehind } from './flush-behind.js';
 import { DirectWrites } from './direct-write.js';
+import { PipePool, spliceRead, type SpliceNative } from './splice.js';
 import { RwLock } from './rwlock.js';
 import {
   statToAttrs,
@@ -70,6 +71,7 @@ import {
   type Owner,
   type ReadResult,
   type SetAttrs,
+  type SplicedRead,
   type StableHow,
   type WriteResult,
 } from './types.js';
@@ -104,6 +106,13 @@ export interface PosixBackendOptions {
    * their entries with it instead of lstatSync, with identical results.
    */
   statAt?: StatAt;
+  /**
+   * The native addon's splice calls (splice.ts), injected like statAt: with them the backend offers
+   * `readSpliced`, READ data that goes from the page cache to the socket without a copy.
+   */
+  splice?: SpliceNative;
+  /** Largest read `readSpliced` serves (its pipes' size). Default 1 MiB. */
+  spliceBytes?: number;
 }
 
 export type StatAt = (dirFd: number, name: string, out: BigInt64Array) => number;
@@ -198,6 +207,9 @@ export class PosixBackend implements Backend {
   private readonly flusher: FlushBehind;
   /** Large aligned writes bypass the page cache (direct-write.ts). */
   readonly direct: DirectWrites;
+  /** Pipes for readSpliced; undefined without the native splice calls. */
+  private readonly pipes: PipePool | undefined;
+  readonly readSpliced?: (node: Node, offset: bigint, count: number) => Promise<SplicedRead | undefined>;
   private readonly statAt: StatAt | undefined;
   /**
    * statAt's output, reused for every entry: a page loop consumes each entry
@@ -238,6 +250,10 @@ export class PosixBackend implements Backend {
     this.fds = new FdCache(opts.fdCacheSize ?? 256, opts.fdIdleMs ?? 30_000);
     this.flusher = new FlushBehind(opts.flushBehindBytes ?? 16 * 1024 * 1024);
     this.direct = new DirectWrites(opts.directWriteBytes ?? 128 * 1024);
+    if (opts.splice !== undefined) {
+      this.pipes = new PipePool(opts.splice, opts.spliceBytes ?? 1024 * 1024);
+      this.readSpliced = (n, o, c) => this.spliced(n, o, c);
+    }
     this.statAt = opts.statAt;
     if (opts.stateDir !== undefined) {
       this.stateFile = path.join(opts.stateDir, `posix-dentries-${this.tag.toString(16).padStart(8, '0')}.json`);
@@ -525,6 +541,14 @@ export class PosixBackend implements Backend {
       const got = await preadv(fd, [into, this.probe], Number(offset));
       return got > into.length ? { bytesRead: into.length, eof: false } : { bytesRead: got, eof: true };
     });
+  }
+
+  /** readSpliced: the range into a pipe (splice.ts); undefined for what a pipe cannot take now. */
+  private async spliced(node: Node, offset: bigint, count: number): Promise<SplicedRead | undefined> {
+    const pipes = this.pipes!;
+    if (offset < 0n) throw storageError('EINVAL', 'negative offset');
+    if (offset > MAX_OFFSET || count > pipes.capacity || pipes.off !== undefined) return undefined;
+    return this.withFd(node, false, (fd) => spliceRead(pipes, fd, Number(offset), count));
   }
 
   async write(node: Node, offset: bigint, data: Buffer, stable: StableHow): Promise<WriteResult> {
@@ -912,6 +936,7 @@ export class PosixBackend implements Backend {
     if (this.closed) return;
     this.closed = true;
     await this.flusher.drain();
+    this.pipes?.close();
     this.scanner.stop();
     this.listings.clear();
     this.nodes.clear();

@@ -1,15 +1,19 @@
-import type { Attrs, Backend, LentRead, Node, ReadResult, SetAttrs, StableHow, WriteResult } from './types.js';
+import type { Attrs, Backend, LentRead, Node, ReadResult, SetAttrs, SplicedRead, StableHow, WriteResult } from './types.js';
 import { BackendDecorator } from './decorator.js';
 import { BufferPool } from '../util/bufpool.js';
+
+/** What a read-ahead holds once done: the data in a pooled buffer, or in a pipe (readSpliced). */
+type Fetched = { buf: Buffer; r: ReadResult; spliced?: undefined } | { spliced: SplicedRead };
 
 interface Ahead {
   offset: bigint;
   length: number;
-  buf: Buffer;
-  promise: Promise<ReadResult | undefined>;
+  /** Reads ahead for readSpliced fill pipes; the others, buffers. */
+  spliced: boolean;
+  promise: Promise<Fetched | undefined>;
   born: number;
   settled: boolean;
-  /** Dropped (invalidated or evicted): give the buffer back once the read settles. */
+  /** Dropped (invalidated or evicted): give the buffer or pipe back once the read settles. */
   dead: boolean;
 }
 
@@ -21,7 +25,8 @@ interface Ahead {
  * round trip for its pread on top of the network. When a read of a file
  * continues exactly where the previous one ended, we start reading the next
  * range into a pooled buffer while the current reply travels; the next READ
- * is then one memcpy away.
+ * is then one memcpy away. For a backend with `readSpliced` the next range
+ * is spliced into a pipe instead, and READ takes it from there (zero copy).
  *
  * Consistency: our own WRITE, SETATTR (truncate), REMOVE and RENAME of that
  * file drop its read-ahead; data changed behind the server's back can be
@@ -31,6 +36,7 @@ interface Ahead {
 export class ReadAheadBackend extends BackendDecorator {
   /** Always offered (zero-copy from the read-ahead's buffers), whatever the inner backend has. */
   declare readLent: (node: Node, offset: bigint, count: number) => Promise<LentRead>;
+  declare readSpliced?: (node: Node, offset: bigint, count: number) => Promise<SplicedRead | undefined>;
   private readonly ahead = new Map<string, Ahead>();
   /** Where the last read of each file ended, to spot sequential readers. */
   private readonly lastEnd = new Map<string, bigint>();
@@ -46,6 +52,8 @@ export class ReadAheadBackend extends BackendDecorator {
   ) {
     super(inner);
     this.readLent = (n, o, c) => this.lend(n, o, c);
+    const spliced = inner.readSpliced?.bind(inner);
+    if (spliced !== undefined) this.readSpliced = (n, o, c) => this.splice(spliced, n, o, c);
     // Read-aheads plus the buffers lent to replies in flight (READs per connection are bounded).
     this.pool = new BufferPool(opts.maxBytes ?? 1024 * 1024, 2 * (opts.maxFiles ?? 16) + 32);
     const open = this.openFd;
@@ -88,7 +96,13 @@ export class ReadAheadBackend extends BackendDecorator {
     if (a.dead) return;
     a.dead = true;
     this.stats.dropped++;
-    void a.promise.then(() => this.pool.release(a.buf));
+    void a.promise.then((f) => this.free(f));
+  }
+
+  private free(f: Fetched | undefined): void {
+    if (f === undefined) return;
+    if (f.spliced !== undefined) f.spliced.release();
+    else this.pool.release(f.buf);
   }
 
   private invalidate(node: Node): void {
@@ -98,13 +112,15 @@ export class ReadAheadBackend extends BackendDecorator {
   }
 
   /**
-   * The read-ahead for exactly [offset, offset + count), if one is there and
-   * fresh: its buffer (now the caller's) and what the read found.
+   * The read-ahead for exactly [offset, offset + count), if one of the kind asked for is there and
+   * fresh: what it fetched, now the caller's. A pipe cannot give back less than it holds, so a
+   * spliced one must be exactly the range; a buffer may be longer.
    */
-  private async take(k: string, offset: bigint, count: number): Promise<{ buf: Buffer; r: ReadResult } | undefined> {
+  private async take(k: string, offset: bigint, count: number, spliced: boolean): Promise<Fetched | undefined> {
     const a = this.ahead.get(k);
     if (!a) return undefined;
-    if (a.dead || a.offset !== offset || count > a.length || Date.now() - a.born > (this.opts.maxAgeMs ?? 1000)) {
+    const fits = spliced ? count === a.length : count <= a.length;
+    if (a.dead || a.spliced !== spliced || a.offset !== offset || !fits || Date.now() - a.born > (this.opts.maxAgeMs ?? 1000)) {
       this.drop(k);
       return undefined;
     }
@@ -112,33 +128,31 @@ export class ReadAheadBackend extends BackendDecorator {
     a.dead = true;
     if (!a.settled) this.stats.waited++;
     const got = await a.promise;
-    if (!got) {
-      this.pool.release(a.buf);
-      return undefined;
-    }
+    if (!got) return undefined;
     this.stats.hits++;
-    const n = Math.min(got.bytesRead, count);
+    if (got.spliced !== undefined) return got;
+    const n = Math.min(got.r.bytesRead, count);
     // The read-ahead saw whether data follows its own range; for a shorter request, data follows if it read more.
-    return { buf: a.buf, r: { bytesRead: n, eof: got.bytesRead > count ? false : got.eof } };
+    return { buf: got.buf, r: { bytesRead: n, eof: got.r.bytesRead > count ? false : got.r.eof } };
   }
 
   /** Remember where this read ended; a read continuing the previous one starts the next read-ahead. */
-  private follow(k: string, node: Node, offset: bigint, count: number, r: ReadResult): void {
+  private follow(k: string, node: Node, offset: bigint, count: number, r: ReadResult, spliced = false): void {
     const end = offset + BigInt(r.bytesRead);
     const sequential = this.lastEnd.get(k) === offset;
     this.lastEnd.delete(k); // re-inserted below: the Map keeps recency order for eviction
     this.lastEnd.set(k, end);
     if (this.lastEnd.size > 4 * (this.opts.maxFiles ?? 16)) this.lastEnd.delete(this.lastEnd.keys().next().value!);
     if (sequential && !r.eof && !this.localWriters.has(k) && count >= (this.opts.minBytes ?? 64 * 1024) && count <= this.pool.size) {
-      this.start(k, node, end, count);
+      this.start(k, node, end, count, spliced);
     }
   }
 
   override async read(node: Node, offset: bigint, into: Buffer): Promise<ReadResult> {
     const k = node.key.toString('latin1');
-    const t = await this.take(k, offset, into.length);
+    const t = await this.take(k, offset, into.length, false);
     let r: ReadResult;
-    if (t) {
+    if (t !== undefined && t.spliced === undefined) {
       t.buf.copy(into, 0, 0, t.r.bytesRead);
       this.pool.release(t.buf);
       r = t.r;
@@ -157,11 +171,11 @@ export class ReadAheadBackend extends BackendDecorator {
    */
   private async lend(node: Node, offset: bigint, count: number): Promise<LentRead> {
     const k = node.key.toString('latin1');
-    const t = await this.take(k, offset, count);
+    const t = await this.take(k, offset, count, false);
     let buf: Buffer;
     let r: ReadResult;
     const pooled = count <= this.pool.size;
-    if (t) {
+    if (t !== undefined && t.spliced === undefined) {
       buf = t.buf;
       r = t.r;
     } else {
@@ -187,14 +201,50 @@ export class ReadAheadBackend extends BackendDecorator {
     };
   }
 
-  private start(k: string, node: Node, offset: bigint, length: number): void {
+  /**
+   * readSpliced: the read-ahead's pipe when it holds exactly this range, else the inner backend's
+   * (undefined when it has no pipe free: the caller falls back to a buffer).
+   */
+  private async splice(
+    inner: (node: Node, offset: bigint, count: number) => Promise<SplicedRead | undefined>,
+    node: Node,
+    offset: bigint,
+    count: number,
+  ): Promise<SplicedRead | undefined> {
+    const k = node.key.toString('latin1');
+    const t = await this.take(k, offset, count, true);
+    let s = t?.spliced;
+    if (s === undefined) {
+      this.stats.misses++;
+      s = await inner(node, offset, count);
+      if (s === undefined) return undefined;
+    }
+    this.follow(k, node, offset, count, { bytesRead: s.length, eof: s.eof }, true);
+    return s;
+  }
+
+  private start(k: string, node: Node, offset: bigint, length: number, spliced: boolean): void {
     this.drop(k);
     while (this.ahead.size >= (this.opts.maxFiles ?? 16)) this.drop(this.ahead.keys().next().value!);
-    const buf = this.pool.acquire();
-    const promise = this.inner.read(node, offset, buf.subarray(0, length)).catch(() => undefined);
+    let promise: Promise<Fetched | undefined>;
+    if (spliced) {
+      promise = this.inner.readSpliced!(node, offset, length).then(
+        (s) => s && { spliced: s },
+        () => undefined,
+      );
+    } else {
+      const buf = this.pool.acquire();
+      promise = this.inner.read(node, offset, buf.subarray(0, length)).then(
+        (r) => ({ buf, r }),
+        () => {
+          this.pool.release(buf);
+          return undefined;
+        },
+      );
+    }
     this.inflight.add(promise);
     void promise.then(() => this.inflight.delete(promise));
-    const entry: Ahead = { offset, length, buf, promise, born: Date.now(), settled: false, dead: false };
+    const entry: Ahead = { offset, length, spliced, promise, born: Date.now(), settled: false, dead: false };
     void promise.then(() => (entry.settled = true));
     this.ahead.set(k, entry);
     this.stats.started++;

@@ -94,6 +94,27 @@ export interface LentRead {
   release(): void;
 }
 
+/**
+ * READ data a backend has put in a kernel pipe (splice from the page cache) instead of in memory:
+ * it reaches a socket without being copied by the server (knfsd's READ path). The caller sends it
+ * with `sendTo`, copies out what a full socket did not take with `copyRest`, then calls `release()`
+ * exactly once.
+ */
+export interface SplicedRead {
+  /** Bytes in the pipe: at most the count asked for, fewer at end of file or when the pipe is full. */
+  readonly length: number;
+  readonly eof: boolean;
+  /**
+   * Write `head`, then the data, then `trailer` to the non-blocking socket descriptor `fd`, as far as
+   * it takes them without waiting; returns how many bytes of all three it took. At most once.
+   * Throws an errno-coded error when the socket fails.
+   */
+  sendTo(fd: number, head: Uint8Array, trailer: Uint8Array): number;
+  /** Copy the data bytes not sent yet (all of them if `sendTo` was not called) into `into` at `at`; returns how many. */
+  copyRest(into: Buffer, at: number): number;
+  release(): void;
+}
+
 export interface DirEntry {
   name: string;
   fileid: bigint;
@@ -175,6 +196,11 @@ export interface Backend {
    * back to `read` without it.
    */
   readLent?(node: Node, offset: bigint, count: number): Promise<LentRead>;
+  /**
+   * Optional zero-copy read of up to `count` bytes into a kernel pipe (see SplicedRead), or
+   * undefined when it cannot be done now (no pipe free): callers then use `readLent` or `read`.
+   */
+  readSpliced?(node: Node, offset: bigint, count: number): Promise<SplicedRead | undefined>;
   /**
    * `keep`, when given, lets the backend own `data` beyond the call without copying it (write-behind
    * queues it): it returns the function to call once done with the bytes. Without it, `data` is

@@ -64,6 +64,13 @@ export class WriteBehindBackend extends BackendDecorator {
         return lent(n, o, c);
       };
     }
+    const spliced = this.readSpliced;
+    if (spliced) {
+      this.readSpliced = async (n, o, c) => {
+        await this.settle(n);
+        return spliced(n, o, c);
+      };
+    }
     const plus = this.readdirPlus;
     if (plus) {
       this.readdirPlus = async (d, c, l) => {

@@ -18,6 +18,7 @@ import { XdrReader, XdrWriter } from '../../src/xdr/index.js';
 import { RecordReader, recordMark, LAST_FRAGMENT } from '../../src/rpc/record.js';
 import { MsgType, readReplyBody, type ReplyHeader } from '../../src/rpc/message.js';
 import { AUTH_NONE_VERF, type OpaqueAuth } from '../../src/rpc/auth.js';
+import type { ReplyChunk } from '../../src/rpc/program.js';
 import { RpcClient, authSys } from '../../src/rpc/client.js';
 import {
   NFS3_PROGRAM, NFS3_VERSION, Nfs3Proc, CreateMode3, StableHow3, nfs3StatName,
@@ -33,6 +34,20 @@ import type {
 import { MOUNT_PROGRAM, MOUNT_V3, MountProc, encodeDirpath, decodeMntRes, type MntRes } from '../../src/mount/index.js';
 
 export { NFS3_PROGRAM, NFS3_VERSION, Nfs3Proc, MOUNT_PROGRAM, MOUNT_V3, MountProc, nfs3StatName, StableHow3, CreateMode3 };
+
+/** The bytes of an encoded reply: what the encoder wrote, then its chunks (a tail copied out of its pipe). */
+export function replyBytes(w: XdrWriter, chunks: ReplyChunk[] | void): Buffer {
+  const parts = [w.finish()];
+  for (const c of chunks ?? []) {
+    if (Buffer.isBuffer(c)) parts.push(c);
+    else {
+      const b = Buffer.alloc(c.length);
+      c.copyRest(b, 0);
+      parts.push(b);
+    }
+  }
+  return Buffer.concat(parts);
+}
 
 // ---------------------------------------------------------------- identity
 

@@ -414,6 +414,66 @@ export function storageConformance(
         assert.equal((await readAll(f)).toString(), 'abc');
       });
 
+      it('zero-copy reads (readLent, readSpliced) give the bytes and eof that read gives', async () => {
+        const size = (1 << 20) + 3 * 65536 + 5;
+        const content = randomBytes(size);
+        const f = await file(root, 'z', content);
+        const cases: Array<[number, number]> = [
+          [0, 1], [0, 100], [4096, 65536 + 1], [0, 1 << 20], [65537, 1 << 20], [size - 5, 1 << 20], [size, 4096], [size + 10, 65536],
+        ];
+        for (const [off, count] of cases) {
+          const want = Buffer.alloc(count);
+          const r = await b.read(f, BigInt(off), want);
+          assert.deepEqual(r, { bytesRead: Math.max(0, Math.min(count, size - off)), eof: off + count >= size });
+          if (b.readLent) {
+            const l = await b.readLent(f, BigInt(off), count);
+            assert.ok(l.data.equals(want.subarray(0, r.bytesRead)), `readLent ${off}+${count}`);
+            assert.equal(l.eof, r.eof, `readLent eof ${off}+${count}`);
+            l.release();
+          }
+          if (b.readSpliced) {
+            const sp = await b.readSpliced(f, BigInt(off), count);
+            if (sp === undefined) continue; // no pipe free: allowed, callers fall back
+            // A pipe may hold less than asked (it filled up): then not eof, and a prefix of the data.
+            assert.ok(sp.length <= r.bytesRead && (sp.length === r.bytesRead || !sp.eof), `readSpliced length ${off}+${count}`);
+            const got = Buffer.alloc(sp.length);
+            assert.equal(sp.copyRest(got, 0), sp.length);
+            assert.ok(got.equals(want.subarray(0, sp.length)), `readSpliced ${off}+${count}`);
+            if (sp.length === r.bytesRead) assert.equal(sp.eof, r.eof, `readSpliced eof ${off}+${count}`);
+            sp.release();
+          }
+        }
+      });
+
+      it('a sequential reader sees every byte, and a write in the middle of its run', async () => {
+        const size = 5 * 262144 + 123;
+        const content = randomBytes(size);
+        const f = await file(root, 'seq', content);
+        const step = 262144;
+        const got = Buffer.alloc(size);
+        for (let off = 0; off < size; off += step) {
+          if (off === 2 * step) {
+            // Changes what a read-ahead may already hold for the next range.
+            const patch = randomBytes(step);
+            await b.write(f, BigInt(off), patch, 'unstable');
+            patch.copy(content, off);
+          }
+          const sp = b.readSpliced ? await b.readSpliced(f, BigInt(off), step) : undefined;
+          if (sp !== undefined) {
+            assert.equal(sp.length, Math.min(step, size - off));
+            sp.copyRest(got, off);
+            sp.release();
+          } else if (b.readLent) {
+            const l = await b.readLent(f, BigInt(off), step);
+            l.data.copy(got, off);
+            l.release();
+          } else {
+            await b.read(f, BigInt(off), got.subarray(off, Math.min(size, off + step)));
+          }
+        }
+        assert.ok(got.equals(content));
+      });
+
       it('large aligned writes from page-aligned memory read back like any other, mixed with small ones', async () => {
         const pool = new BufferPool(1 << 20, 2);
         const big = pool.acquire();

@@ -10,6 +10,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -312,6 +313,44 @@ ntest('a descriptor passes into a child process', async (native) => {
   assert.equal(out, `file:hello from the parent:${process.pid}`);
   assert.equal(await s.closed(), null);
   fs.unlinkSync(p);
+});
+
+ntest('splice: a file range through a pipe into a socket, byte for byte; errors are errno-coded', async (native) => {
+  const file = path.join(tmp, 'splice.bin');
+  const content = Buffer.alloc(300000);
+  for (let i = 0; i < content.length; i++) content[i] = (i * 13) & 0xff;
+  fs.writeFileSync(file, content);
+  const fd = fs.openSync(file, 'r');
+  const [r, w, cap] = native.pipeOpen!(256 * 1024);
+  assert.ok(cap >= 256 * 1024, `pipe of ${cap} bytes`);
+  const srv = net.createServer();
+  await new Promise<void>((res) => srv.listen(0, '127.0.0.1', res));
+  const peer = net.connect((srv.address() as net.AddressInfo).port, '127.0.0.1');
+  const accepted: net.Socket = await new Promise((res) => srv.once('connection', res));
+  try {
+    // Past the end: a short read, and the size tells the caller it reached the end.
+    const got = await native.spliceIn!(fd, 200000, 150000, w);
+    assert.deepEqual(got, { bytes: 100000, size: 300000 });
+    const received: Buffer[] = [];
+    peer.on('data', (b: Buffer) => received.push(b));
+    const sockFd = (accepted as unknown as { _handle: { fd: number } })._handle.fd;
+    const sent = native.spliceOut!(sockFd, Buffer.from('head'), r, 100000, Buffer.from('tail'));
+    assert.equal(sent, 4 + 100000 + 4);
+    while (Buffer.concat(received).length < sent) await sleep(5);
+    const all = Buffer.concat(received);
+    assert.equal(all.subarray(0, 4).toString(), 'head');
+    assert.ok(all.subarray(4, 100004).equals(content.subarray(200000)));
+    assert.equal(all.subarray(100004).toString(), 'tail');
+    await assert.rejects(native.spliceIn!(9999, 0, 10, w), { code: 'EBADF' });
+    assert.throws(() => native.spliceOut!(fd, Buffer.alloc(4), r, 0, Buffer.alloc(0)), { code: 'ENOTSOCK' });
+  } finally {
+    peer.destroy();
+    accepted.destroy();
+    srv.close();
+    fs.closeSync(fd);
+    fs.closeSync(r);
+    fs.closeSync(w);
+  }
 });
 
 ntest('after everything is closed no extra descriptors remain open', async (native) => {

@@ -13,6 +13,7 @@ import { MountList } from '../../src/mount/mount-list.js';
 import * as M from '../../src/mount/codec.js';
 import { MountProc, MountStat } from '../../src/mount/constants.js';
 import type { MntRes } from '../../src/mount/types.js';
+import { replyBytes } from '../helpers/nfs-raw.js';
 
 const LOCAL: Peer = { address: '127.0.0.1', port: 700, family: 'IPv4' };
 const OTHER: Peer = { address: '10.1.2.3', port: 700, family: 'IPv4' };
@@ -56,8 +57,7 @@ async function call<R>(proc: number, args: Buffer, peer: Peer, decode: (r: XdrRe
   const a = p.decode(new XdrReader(args));
   const res = await p.handle(a, ctx(peer, proc));
   const w = new XdrWriter();
-  const tail = p.encode(w, res) ?? [];
-  const r = new XdrReader(Buffer.concat([w.finish(), ...tail]));
+  const r = new XdrReader(replyBytes(w, p.encode(w, res)));
   const out = decode(r);
   assert.equal(r.remaining, 0);
   return out;

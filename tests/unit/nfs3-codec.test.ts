@@ -264,7 +264,7 @@ test('READ result: data goes out as tail chunks with XDR padding', () => {
   assert.equal(chunks[0], data, 'the data view itself, not a copy');
   assert.equal(chunks.length, 2);
   assert.deepEqual(chunks[1], Buffer.alloc(3));
-  const whole = Buffer.concat([w.finish(), ...chunks]);
+  const whole = Buffer.concat([w.finish(), ...(chunks as Buffer[])]);
   const back = C.decodeReadRes(new XdrReader(whole), 1 << 20);
   assert.ok(back.status === 0);
   assert.equal(back.data.toString(), 'hello');

@@ -21,6 +21,7 @@ import type * as T from '../../src/nfs3/types.js';
 import { Access3, CreateMode3, Ftype3, Nfs3Proc as P, Nfs3Stat as S, StableHow3, nfs3StatName } from '../../src/nfs3/constants.js';
 import { createNfs3Procedures, createNfs3Program } from '../../src/nfs3/program.js';
 import type { Nfs3Env } from '../../src/nfs3/env.js';
+import { replyBytes } from '../helpers/nfs-raw.js';
 
 // ---- fixture -------------------------------------------------------------
 
@@ -135,8 +136,7 @@ async function call<R>(proc: number, encodeArgs: (w: XdrWriter, a: any) => void,
   const a = p.decode(new XdrReader(Buffer.from(w.finish())));
   const res = await p.handle(a, { ...ctx(who), proc });
   const out = new XdrWriter();
-  const tail = p.encode(out, res) ?? [];
-  const bytes = Buffer.concat([out.finish(), ...tail]);
+  const bytes = replyBytes(out, p.encode(out, res));
   const r = new XdrReader(bytes);
   const decoded = decodeRes(r);
   assert.equal(r.remaining, 0, 'reply fully consumed');

@@ -4,9 +4,16 @@ import net from 'node:net';
 import { RpcServer } from '../../src/rpc/server.js';
 import { RpcClient, RpcCallError, authSys, AUTH_NONE } from '../../src/rpc/client.js';
 import { RpcAcceptError } from '../../src/rpc/errors.js';
-import { LAST_FRAGMENT, PAYLOAD_ALIGN } from '../../src/rpc/record.js';
-import { XdrWriter } from '../../src/xdr/index.js';
+import { LAST_FRAGMENT, PAYLOAD_ALIGN, RecordReader } from '../../src/rpc/record.js';
+import { XdrReader, XdrWriter } from '../../src/xdr/index.js';
 import { alignedTo } from '../../src/util/bufpool.js';
+import { PipePool, spliceRead } from '../../src/storage/splice.js';
+import type { SplicedRead } from '../../src/storage/types.js';
+import { spliceCalls } from '../helpers/native.js';
+import { frame } from '../helpers/nfs-raw.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { ProcedureDef, RpcProgram } from '../../src/rpc/program.js';
 import { setLogLevel } from '../../src/util/log.js';
 
@@ -203,5 +210,94 @@ test('seekPayload: a large call is placed so its payload lands page-aligned (wha
   } finally {
     await c.close();
     await big.close();
+  }
+});
+
+test('a reply whose data is in a pipe goes out intact and in order: straight from the pipe, and through the write queue when the socket is full', async (t) => {
+  const splice = spliceCalls();
+  if (splice === undefined) return t.skip('no native splice');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nfs-rpc-tail-'));
+  const file = path.join(dir, 'data');
+  const content = Buffer.alloc(1 << 20);
+  for (let i = 0; i < content.length; i++) content[i] = (i * 31 + (i >> 12)) & 0xff;
+  fs.writeFileSync(file, content);
+  const fd = fs.openSync(file, 'r');
+  const pipes = new PipePool(splice, 1 << 20, 64);
+  const paths = { direct: 0, copied: 0 };
+  // DATA(offset, count): count bytes of the file from offset, as a spliced tail, then the count again.
+  const data: ProcedureDef<[number, number], { s: SplicedRead; count: number }> = {
+    name: 'DATA',
+    cache: 'none',
+    decode: (r) => [r.uint32(), r.uint32()],
+    handle: async ([off, count]) => {
+      const s = await spliceRead(pipes, fd, off, count);
+      if (s === undefined) throw new Error('no pipe free');
+      const watched: SplicedRead = {
+        length: s.length,
+        eof: s.eof,
+        sendTo: (sock, head, trailer) => {
+          const n = s.sendTo(sock, head, trailer);
+          if (n === head.length + s.length + trailer.length) paths.direct++;
+          return n;
+        },
+        copyRest: (into, at) => {
+          paths.copied++;
+          return s.copyRest(into, at);
+        },
+        release: () => s.release(),
+      };
+      return { s: watched, count };
+    },
+    encode: (w, res) => {
+      w.uint32(res.s.length);
+      const pad = (4 - (res.s.length % 4)) % 4;
+      return [res.s, Buffer.from([0, 0, 0, 0, 0, 0, 0, res.count & 0xff]).subarray(4 - pad)];
+    },
+    release: (res) => res.s.release(),
+  };
+  const srv = new RpcServer([{ number: PROG, name: 'tail', versions: new Map([[2, [data, echo]]]) }], { maxInFlight: 8 });
+  const p = (await srv.listen(0, '127.0.0.1')).port;
+  const s = net.connect(p, '127.0.0.1');
+  await new Promise((r) => s.once('connect', r));
+  try {
+    const got: Buffer[] = [];
+    const rr = new RecordReader(1 << 22, (rec) => got.push(Buffer.from(rec)));
+    s.on('data', (b: Buffer) => rr.push(b));
+    s.pause(); // the replies pile up until the socket is full: later tails cannot go out whole
+    const calls: Array<[number, number] | 'echo'> = [];
+    // 20 MiB: more than loopback's socket buffers hold (4 MiB to send, 6 MiB to receive at most).
+    for (let i = 0; i < 20; i++) calls.push([(i * 4099) % 4096, (1 << 20) - 4096 - (i % 4)], 'echo');
+    calls.forEach((c, xid) => {
+      const body = c === 'echo' ? [xid] : c;
+      const w = new XdrWriter();
+      w.uint32(xid).uint32(0).uint32(2).uint32(PROG).uint32(2).uint32(c === 'echo' ? 1 : 0).uint32(0).uint32(0).uint32(0).uint32(0);
+      for (const v of body) w.uint32(v);
+      s.write(frame(w.finish()));
+    });
+    while (paths.copied === 0) await new Promise((r) => setTimeout(r, 10)); // until a reply met a full socket
+    s.resume();
+    while (got.length < calls.length) await new Promise((r) => setTimeout(r, 10));
+    // Replies of one connection go out in the order their calls finished; match them by xid.
+    const byXid = new Map(got.map((rec) => [rec.readUInt32BE(0), rec]));
+    calls.forEach((c, xid) => {
+      const rec = byXid.get(xid)!;
+      assert.ok(rec, `reply ${xid}`);
+      const r = new XdrReader(rec, 24); // xid, REPLY, MSG_ACCEPTED, verifier (flavor, length), SUCCESS
+      if (c === 'echo') return assert.equal(r.uint32(), xid + 1);
+      const [off, count] = c;
+      const n = r.uint32();
+      assert.equal(n, count);
+      assert.ok(r.fixedOpaque(n).equals(content.subarray(off, off + n)), `data of reply ${xid}`);
+      assert.equal(r.uint32() & 0xff, count & 0xff, 'the trailer follows the data');
+      assert.equal(r.remaining, 0);
+    });
+    assert.ok(paths.direct > 0, 'some replies went out straight from their pipe');
+    assert.ok(paths.copied > 0, 'some went through the write queue');
+  } finally {
+    s.destroy();
+    await srv.close();
+    fs.closeSync(fd);
+    pipes.close();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });

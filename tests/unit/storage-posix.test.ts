@@ -11,6 +11,7 @@ import { PosixBackend } from '../../src/storage/index.js';
 import { DirectWrites } from '../../src/storage/direct-write.js';
 import type { FdEntry } from '../../src/storage/posix-fdcache.js';
 import { BufferPool } from '../../src/util/bufpool.js';
+import { spliceCalls } from '../helpers/native.js';
 import type { Node } from '../../src/storage/index.js';
 
 const OWNER = { uid: 1234, gid: 5678 };
@@ -283,6 +284,41 @@ describe('PosixBackend', () => {
       fs.closeSync(dirFd);
     }
     assert.match(new DirectWrites(0).off ?? '', /off/);
+  });
+
+  it('spliced reads: a pipe given back with bytes in it is never reused, and pipes are bounded and closed', async (t) => {
+    const splice = spliceCalls();
+    if (splice === undefined) return t.skip('no native splice');
+    const base = openFds();
+    fs.writeFileSync(path.join(root, 'a'), Buffer.alloc(200000, 'a'));
+    fs.writeFileSync(path.join(root, 'b'), Buffer.alloc(200000, 'b'));
+    const b = open({ splice, spliceBytes: 256 * 1024 });
+    const r = await b.root();
+    const fa = await b.lookup(r, 'a');
+    const fb = await b.lookup(r, 'b');
+    const first = (await b.readSpliced!(fa, 0n, 65536))!;
+    assert.equal(first.length, 65536);
+    first.release(); // unsent: its bytes must not turn up in another read
+    const second = (await b.readSpliced!(fb, 100n, 65536))!;
+    const got = Buffer.alloc(second.length);
+    second.copyRest(got, 0);
+    assert.ok(got.every((x) => x === 0x62), 'only b bytes');
+    second.release();
+    assert.equal(await b.readSpliced!(fa, 0n, 512 * 1024), undefined, 'larger than a pipe: not spliced');
+    const held = [];
+    for (;;) {
+      const s = await b.readSpliced!(fa, 0n, 4096);
+      if (s === undefined) break;
+      held.push(s);
+      assert.ok(held.length <= 64, 'the pipe pool is bounded');
+    }
+    assert.ok(held.length >= 8, `${held.length} pipes`);
+    for (const s of held) {
+      s.copyRest(Buffer.alloc(s.length), 0);
+      s.release();
+    }
+    await b.close();
+    assert.equal(openFds(), base, 'every pipe and descriptor closed');
   });
 
   it('sees files created behind its back and lists a large directory page by page', async () => {

@@ -5,6 +5,7 @@
  */
 import type { XdrWriter } from '../../xdr/index.js';
 import { xdrPad } from '../../xdr/index.js';
+import type { ReplyChunk } from '../../rpc/program.js';
 import { NFS3_COOKIEVERFSIZE } from '../constants.js';
 import type {
   AccessRes, CommitRes, DirCreateRes, Entry3, EntryPlus3, FsinfoRes, FsstatRes, GetattrRes, LinkRes, LookupRes,
@@ -67,14 +68,15 @@ const ZEROS = Buffer.alloc(4);
  * Zero copy: the header (through the opaque's length word) goes into `w`;
  * the data view and its XDR padding are returned as tail chunks.
  */
-export function encodeReadRes(w: XdrWriter, res: ReadRes): Buffer[] | void {
+export function encodeReadRes(w: XdrWriter, res: ReadRes): ReplyChunk[] | void {
   w.uint32(res.status);
   writePostOpAttr(w, res.attrs);
   if (res.status !== 0) return;
-  w.uint32(res.count).bool(res.eof).uint32(res.data.length);
-  const pad = xdrPad(res.data.length);
-  if (res.data.length === 0) return;
-  return pad === 0 ? [res.data] : [res.data, ZEROS.subarray(0, pad)];
+  const data = res.spliced ?? res.data;
+  w.uint32(res.count).bool(res.eof).uint32(data.length);
+  const pad = xdrPad(data.length);
+  if (data.length === 0) return;
+  return pad === 0 ? [data] : [data, ZEROS.subarray(0, pad)];
 }
 
 // struct WRITE3resok { wcc_data file_wcc; count3 count; stable_how committed; writeverf3 verf; };

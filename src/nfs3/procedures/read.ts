@@ -12,15 +12,18 @@ import { BufferPool } from '../../util/bufpool.js';
 
 /**
  * NFSPROC3_READ (3.3.6). The count is capped at rtmax (we advertised it in
- * FSINFO; a larger request just gets a short read). Data is read into a
- * fresh buffer of that size and leaves as a tail chunk of the reply (zero
- * copy); only the bytes actually read are sent, so an unzeroed buffer leaks
- * nothing. eof is the backend's.
+ * FSINFO; a larger request just gets a short read). Large reads take the
+ * backend's cheapest way: data spliced into a pipe (never copied by us), a
+ * buffer it lends, or a pooled buffer; small ones a small buffer. The data
+ * leaves as a tail chunk of the reply; only the bytes actually read are sent,
+ * so an unzeroed buffer leaks nothing. eof is the backend's.
  *
  * The attributes are the ones the gate fetched: reading changes at most
  * atime, and skipping a second getattr saves a thread-pool round trip on the
  * hottest path.
  */
+const EMPTY = Buffer.alloc(0);
+
 export function readProcedure(env: Nfs3Env): ProcedureDef<ReadArgs, ReadRes> {
   // Reply buffers are recycled once the socket has the bytes (see BufferPool).
   const pool = new BufferPool(env.rtmax, 64);
@@ -38,6 +41,11 @@ export function readProcedure(env: Nfs3Env): ProcedureDef<ReadArgs, ReadRes> {
         if (offset + BigInt(count) > NFS3_OFFSET_MAX) count = Number(NFS3_OFFSET_MAX - offset);
         const b = v.export.backend;
         const attrs = toFattr3(v.attrs, v.export);
+        // Zero copy: the data in a pipe, spliced from the page cache to the socket by the connection.
+        if (b.readSpliced && count > 64 * 1024) {
+          const s = await b.readSpliced(v.node, offset, count);
+          if (s !== undefined) return { status: 0, attrs, count: s.length, eof: s.eof, data: EMPTY, spliced: s, release: () => s.release() };
+        }
         // Zero copy when the backend can lend its buffer (the read-ahead's).
         if (b.readLent && count > 64 * 1024) {
           const lent = await b.readLent(v.node, offset, count);
