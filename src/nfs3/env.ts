@@ -1,4 +1,5 @@
 import type { ExportRegistry, FhGate } from '../export/types.js';
+import type { ChangeClock } from '../util/changes.js';
 
 /**
  * What NFSv3 procedures need from the server around them. Handlers reach
@@ -18,4 +19,6 @@ export interface Nfs3Env {
   wtmax: number;
   /** Preferred READDIR reply size, reported by FSINFO. */
   dtpref: number;
+  /** Ticks on every modifying call (changes.ts); the table makes one when none is given. */
+  changes?: ChangeClock;
 }

@@ -3,11 +3,13 @@
  * procedure, indexed by procedure number, run by the RPC dispatcher.
  * cache 'reply' marks the non-idempotent procedures whose replies the
  * duplicate request cache keeps (SETATTR, WRITE, CREATE, MKDIR, SYMLINK,
- * MKNOD, REMOVE, RMDIR, RENAME, LINK), as knfsd's RC_REPLBUFF/RC_REPLSTAT.
+ * MKNOD, REMOVE, RMDIR, RENAME, LINK), as knfsd's RC_REPLBUFF/RC_REPLSTAT;
+ * the same procedures tick the change clock (changes.ts).
  */
 import type { ProcedureDef, RpcProgram } from '../rpc/program.js';
 import type { Nfs3Env } from './env.js';
 import { NFS3_PROGRAM, NFS3_VERSION, Nfs3Proc } from './constants.js';
+import { ChangeClock } from '../util/changes.js';
 import { nullProcedure } from './procedures/null.js';
 import { getattrProcedure } from './procedures/getattr.js';
 import { setattrProcedure } from './procedures/setattr.js';
@@ -32,8 +34,10 @@ import { pathconfProcedure } from './procedures/pathconf.js';
 import { commitProcedure } from './procedures/commit.js';
 
 /** Builds the version-3 table; exported for tests that call procedures directly. */
-export function createNfs3Procedures(env: Nfs3Env): ProcedureDef[] {
+export function createNfs3Procedures(nfsEnv: Nfs3Env): ProcedureDef[] {
   const P = Nfs3Proc;
+  const changes = nfsEnv.changes ?? new ChangeClock();
+  const env = { ...nfsEnv, changes };
   const table: ProcedureDef[] = [];
   table[P.NULL] = nullProcedure(env);
   table[P.GETATTR] = getattrProcedure(env);
@@ -57,7 +61,15 @@ export function createNfs3Procedures(env: Nfs3Env): ProcedureDef[] {
   table[P.FSINFO] = fsinfoProcedure(env);
   table[P.PATHCONF] = pathconfProcedure(env);
   table[P.COMMIT] = commitProcedure(env);
-  return table;
+  // The modifying procedures (the ones whose replies are cached) tick the change clock.
+  return table.map((p) => (p.cache === 'reply' ? ticking(p, changes) : p));
+}
+
+function ticking<A, R>(p: ProcedureDef<A, R>, changes: ChangeClock): ProcedureDef<A, R> {
+  return {
+    ...p,
+    handle: (args, ctx) => changes.during(async () => p.handle(args, ctx)),
+  };
 }
 
 export function createNfs3Program(env: Nfs3Env): RpcProgram {

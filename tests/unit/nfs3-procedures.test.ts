@@ -22,6 +22,7 @@ import { Access3, CreateMode3, Ftype3, Nfs3Proc as P, Nfs3Stat as S, StableHow3,
 import { createNfs3Procedures, createNfs3Program } from '../../src/nfs3/program.js';
 import type { Nfs3Env } from '../../src/nfs3/env.js';
 import { replyBytes } from '../helpers/nfs-raw.js';
+import type { AheadStats } from '../../src/nfs3/procedures/readdirplus.js';
 
 // ---- fixture -------------------------------------------------------------
 
@@ -783,6 +784,45 @@ test('READDIRPLUS: maxcount and dircount respected, every name once, attributes 
   assert.equal(viaHandle.attrs.fileid, one.entries[0].fileid);
   st(await readdirplus(dir, 0n, 8, 100000), S.TOOSMALL);
   st(await readdirplus(dir, 0n, 100000, 150), S.TOOSMALL);
+});
+
+test('READDIRPLUS reply-ahead: the next page is computed before it is asked for, and never served after a change', async () => {
+  const dir = await big();
+  const p = procs[P.READDIRPLUS] as ProcedureDef & { stats: AheadStats };
+  const tick = () => new Promise((r) => setImmediate(r)); // the reply has gone out: the next page is computed
+  const last = (r: { entries: { cookie: bigint }[] }) => r.entries[r.entries.length - 1].cookie;
+  const before = { ...p.stats };
+  let pages = 0;
+  const names: string[] = [];
+  for (let cookie = 0n; ; pages++) {
+    const r = await readdirplus(dir, cookie, 4096, 4096);
+    ok(r);
+    names.push(...r.entries.map((e) => e.name));
+    await tick();
+    if (r.eof) break;
+    cookie = last(r);
+  }
+  assert.equal(new Set(names).size, BIG + 2, 'every name once');
+  assert.equal(p.stats.served - before.served, pages, 'every page after the first was computed ahead');
+  // A SETATTR of an entry on the next page, between two pages: that page is computed again.
+  const r1 = await readdirplus(dir, 0n, 4096, 4096);
+  ok(r1);
+  await tick();
+  const peek = await readdirplus(dir, last(r1), 4096, 4000); // other budgets: its own computation
+  ok(peek);
+  const victim = peek.entries[3];
+  ok(await setattr(victim.handle!, { mode: 0o600 }));
+  const stale = p.stats.stale;
+  const r2 = await readdirplus(dir, last(r1), 4096, 4096);
+  ok(r2);
+  assert.equal(p.stats.stale, stale + 1, 'the page computed before the change was not served');
+  assert.equal(r2.entries.find((e) => e.name === victim.name)!.attrs!.mode, 0o600);
+  // A new entry in the directory after a page went out: the next page (computed ahead) is not used.
+  await tick();
+  ok(await create(dir, uniq('new'), { mode: 0, attrs: { mode: 0o644 } }));
+  const stale2 = p.stats.stale;
+  ok(await readdirplus(dir, last(r2), 4096, 4096));
+  assert.equal(p.stats.stale, stale2 + 1);
 });
 
 test('READDIRPLUS: an entry that vanished mid-listing gets no attributes/handle instead of failing the call', async () => {
