@@ -545,6 +545,9 @@ static napi_value js_pread_nowait(napi_env env, napi_callback_info info) {
  */
 #define STAT_AT_FIELDS 17
 
+static int stat_into(int dirfd, const char *name, int64_t *o);
+static int get_bytes(napi_env env, napi_value v, const char *what, char **data, size_t *len);
+
 static napi_value js_stat_at(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   int32_t dirfd;
@@ -553,7 +556,6 @@ static napi_value js_stat_at(napi_env env, napi_callback_info info) {
   napi_typedarray_type tt;
   void *data;
   napi_value ab;
-  struct statx stx;
   if (!get_args(env, info, 3, argv) || !get_nonneg(env, argv[0], "dirFd", &dirfd)) return NULL;
   /* The full UTF-8 length first: a copy cut at a character boundary would name another file. */
   if (napi_get_value_string_utf8(env, argv[1], NULL, 0, &n) != napi_ok) {
@@ -574,11 +576,16 @@ static napi_value js_stat_at(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "name must not contain NUL");
     return NULL;
   }
+  return make_int(env, stat_into(dirfd, name, data));
+}
+
+/* statx of `name` under `dirfd` into o[0..16] (the STAT_AT layout): 0 or -errno. */
+static int stat_into(int dirfd, const char *name, int64_t *o) {
+  struct statx stx;
   int r;
   do r = statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS | STATX_BTIME, &stx);
   while (r < 0 && errno == EINTR);
-  if (r < 0) return make_int(env, -errno);
-  int64_t *o = data;
+  if (r < 0) return -errno;
   o[0] = (int64_t)makedev(stx.stx_dev_major, stx.stx_dev_minor);
   o[1] = (int64_t)stx.stx_ino;
   o[2] = stx.stx_mode;
@@ -596,7 +603,125 @@ static napi_value js_stat_at(napi_env env, napi_callback_info info) {
   o[14] = stx.stx_ctime.tv_nsec;
   o[15] = stx.stx_btime.tv_sec;
   o[16] = stx.stx_btime.tv_nsec;
-  return make_int(env, 0);
+  return 0;
+}
+
+/*
+ * statMany(dirFd, names: Uint8Array, out: BigInt64Array, status: Int32Array)
+ * → Promise<void>: statAt of every name on the thread pool; `names` holds them
+ * as UTF-8, each ended by a NUL (file names cannot contain one), and entry i
+ * goes into out[17 i .. 17 i + 16], its result (0 or -errno) into status[i]
+ * (the count is status.length).  A listing page's entries are stat'ed this way
+ * ahead of the request that will need them, on the other core, while the event
+ * loop encodes the page before.  The names are copied and the directory
+ * descriptor duplicated when called, so the caller may reuse or close its own
+ * at once; it must not touch `out` and `status` until the promise settles.
+ */
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  napi_ref out_ref, status_ref;
+  int dirfd;
+  uint32_t count;
+  char *names; /* count NUL-terminated names, back to back */
+  int64_t *out;
+  int32_t *status;
+} stat_many_t;
+
+static void stat_many_free(napi_env env, stat_many_t *t) {
+  free(t->names);
+  if (t->dirfd >= 0) close(t->dirfd);
+  if (t->out_ref) napi_delete_reference(env, t->out_ref);
+  if (t->status_ref) napi_delete_reference(env, t->status_ref);
+  free(t);
+}
+
+static void stat_many_execute(napi_env env, void *data) {
+  (void)env;
+  stat_many_t *t = data;
+  const char *name = t->names;
+  for (uint32_t i = 0; i < t->count; i++) {
+    t->status[i] = stat_into(t->dirfd, name, t->out + (size_t)i * STAT_AT_FIELDS);
+    name += strlen(name) + 1;
+  }
+}
+
+static void stat_many_complete(napi_env env, napi_status status, void *data) {
+  stat_many_t *t = data;
+  napi_value undef;
+  napi_get_undefined(env, &undef);
+  if (status == napi_ok) {
+    napi_resolve_deferred(env, t->deferred, undef);
+  } else {
+    napi_value err, msg;
+    napi_create_string_utf8(env, "statMany was cancelled", NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, NULL, msg, &err);
+    napi_reject_deferred(env, t->deferred, err);
+  }
+  napi_delete_async_work(env, t->work);
+  stat_many_free(env, t);
+}
+
+static napi_value js_stat_many(napi_env env, napi_callback_info info) {
+  napi_value argv[4], promise, name;
+  int32_t dirfd;
+  char *names;
+  size_t names_len;
+  napi_typedarray_type tt;
+  size_t n_out, n_status, boff;
+  void *out, *st;
+  napi_value ab;
+  if (!get_args(env, info, 4, argv) || !get_nonneg(env, argv[0], "dirFd", &dirfd) ||
+      !get_bytes(env, argv[1], "names", &names, &names_len))
+    return NULL;
+  if (napi_get_typedarray_info(env, argv[3], &tt, &n_status, &st, &ab, &boff) != napi_ok || tt != napi_int32_array) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "status must be an Int32Array");
+    return NULL;
+  }
+  if (napi_get_typedarray_info(env, argv[2], &tt, &n_out, &out, &ab, &boff) != napi_ok || tt != napi_bigint64_array ||
+      n_out < n_status * STAT_AT_FIELDS) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "out must be a BigInt64Array of 17 elements per name");
+    return NULL;
+  }
+  /* Exactly status.length names, each NUL-terminated, none empty: checked before anything runs. */
+  size_t seen = 0, at = 0;
+  while (at < names_len) {
+    const char *end = memchr(names + at, 0, names_len - at);
+    if (end == NULL || end == names + at) break;
+    seen++;
+    at = (size_t)(end - names) + 1;
+  }
+  if (seen != n_status || at != names_len) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "names must hold status.length non-empty NUL-terminated names");
+    return NULL;
+  }
+  stat_many_t *t = calloc(1, sizeof *t);
+  if (!t) return throw_errno(env, "statMany", ENOMEM);
+  t->dirfd = -1;
+  t->count = (uint32_t)n_status;
+  t->names = malloc(names_len ? names_len : 1);
+  if (!t->names) { stat_many_free(env, t); return throw_errno(env, "statMany", ENOMEM); }
+  memcpy(t->names, names, names_len);
+  t->dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+  if (t->dirfd < 0) { int e = errno; stat_many_free(env, t); return throw_errno(env, "fcntl", e); }
+  t->out = out;
+  t->status = st;
+  if (napi_create_reference(env, argv[2], 1, &t->out_ref) != napi_ok ||
+      napi_create_reference(env, argv[3], 1, &t->status_ref) != napi_ok ||
+      napi_create_promise(env, &t->deferred, &promise) != napi_ok ||
+      napi_create_string_utf8(env, "nfs-localio:statMany", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, stat_many_execute, stat_many_complete, t, &t->work) != napi_ok) {
+    stat_many_free(env, t);
+    napi_throw_error(env, NULL, "fdpass: statMany setup failed");
+    return NULL;
+  }
+  if (napi_queue_async_work(env, t->work) != napi_ok) {
+    napi_delete_async_work(env, t->work);
+    stat_many_free(env, t);
+    napi_throw_error(env, NULL, "fdpass: statMany queue failed");
+    return NULL;
+  }
+  return promise;
 }
 
 /* ---- zero-copy READ replies: splice ------------------------------------- */
@@ -804,6 +929,7 @@ NAPI_MODULE_INIT() {
     { "peerCred", NULL, js_peer_cred, NULL, NULL, NULL, napi_enumerable, NULL },
     { "preadNoWait", NULL, js_pread_nowait, NULL, NULL, NULL, napi_enumerable, NULL },
     { "statAt", NULL, js_stat_at, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "statMany", NULL, js_stat_many, NULL, NULL, NULL, napi_enumerable, NULL },
     { "pipeOpen", NULL, js_pipe_open, NULL, NULL, NULL, napi_enumerable, NULL },
     { "spliceIn", NULL, js_splice_in, NULL, NULL, NULL, napi_enumerable, NULL },
     { "spliceOut", NULL, js_splice_out, NULL, NULL, NULL, napi_enumerable, NULL },

@@ -44,6 +44,13 @@ export interface FdPassNative {
    */
   statAt?(dirFd: number, name: string, out: BigInt64Array): number;
   /**
+   * statAt of every name on the thread pool: `names` holds status.length names as UTF-8, each
+   * ended by a NUL; entry i goes into out[17 i ..], its result (0 or -errno) into status[i]. The
+   * names are copied and `dirFd` duplicated at the call; `out` and `status` must be left alone
+   * until the promise settles. (Optional, like statAt.)
+   */
+  statMany?(dirFd: number, names: Uint8Array, out: BigInt64Array, status: Int32Array): Promise<void>;
+  /**
    * A non-blocking pipe sized (F_SETPIPE_SZ) for `capacity` bytes when the system allows:
    * [readFd, writeFd, capacity it got]. (Optional, like the two below: READ replies by splice.)
    */

@@ -232,10 +232,12 @@ export class NfsServer {
     if (!b) {
       const backendState = path.join(this.opts.stateDir ?? defaultStateDir(), 'posix');
       fs.mkdirSync(backendState, { recursive: true, mode: 0o700 });
-      // The optional addon's statAt (listing pages stat entries without building BigIntStats) and
-      // splice calls (READ data reaches the socket without a copy).
+      // The optional addon's statAt and statMany (listing pages stat entries without building
+      // BigIntStats, the next page's ahead on the thread pool) and splice calls (READ data reaches
+      // the socket without a copy).
       const native = loadFdPass().native;
       const statAt = native?.statAt?.bind(native);
+      const statMany = native?.statMany?.bind(native);
       const rtmax = this.opts.rtmax ?? 1024 * 1024;
       const splice =
         this.opts.spliceReads !== false && native?.pipeOpen && native.spliceIn && native.spliceOut
@@ -244,6 +246,7 @@ export class NfsServer {
       const posix = new PosixBackend(entry.path, {
         stateDir: backendState,
         statAt,
+        statMany,
         splice,
         spliceBytes: rtmax,
         directWriteBytes: this.opts.directWrites === false ? 0 : undefined,

@@ -43,6 +43,7 @@ import { FlushBehind } from './flush-behind.js';
 import { DirectWrites } from './direct-write.js';
 import { PipePool, spliceRead, type SpliceNative } from './splice.js';
 import { RwLock } from './rwlock.js';
+import { ChangeClock } from '../util/changes.js';
 import {
   statToAttrs,
   statAtToAttrs,
@@ -107,6 +108,12 @@ export interface PosixBackendOptions {
    */
   statAt?: StatAt;
   /**
+   * The addon's statMany: statAt of many NUL-terminated names on the thread pool (STAT_AT layout,
+   * 17 values a name, results 0 or -errno). With it a READDIRPLUS page stats the entries of the page after it
+   * ahead of time, on the other core (see page()).
+   */
+  statMany?: StatMany;
+  /**
    * The native addon's splice calls (splice.ts), injected like statAt: with them the backend offers
    * `readSpliced`, READ data that goes from the page cache to the socket without a copy.
    */
@@ -116,6 +123,36 @@ export interface PosixBackendOptions {
 }
 
 export type StatAt = (dirFd: number, name: string, out: BigInt64Array) => number;
+export type StatMany = (dirFd: number, names: Uint8Array, out: BigInt64Array, status: Int32Array) => Promise<void>;
+
+/** Entries of a listing stat'ed on the thread pool ahead of the page that will show them. */
+interface StatAhead {
+  /** Index in listing.names of the first entry, and how many. */
+  from: number;
+  count: number;
+  out: BigInt64Array;
+  status: Int32Array;
+  /** False when the batch failed (then nothing of it is used). */
+  done: Promise<boolean>;
+  born: number;
+  /** The change clock as the batch started: used only if no modifying call came in since. */
+  stamp: number | undefined;
+}
+
+/** A listing's batches stat'ed ahead, in index order. */
+interface StatAheads {
+  listing: DirListing;
+  batches: StatAhead[];
+}
+
+/**
+ * Directories with entries stat'ed ahead at once; how long such stats stay usable; and how many
+ * pages ahead of the one being served they reach (two: the batch for the next page was started a
+ * whole page earlier, so it is done when that page is computed right after this one's reply).
+ */
+const MAX_STAT_AHEAD = 16;
+const STAT_AHEAD_MS = 50;
+const STAT_AHEAD_PAGES = 2;
 
 /** An entry's metadata in a listing page: lstat's, or statAt's array (PosixBackend.statBuf). */
 type EntryStat = fs.BigIntStats | BigInt64Array;
@@ -141,6 +178,18 @@ interface DirListing extends Listing {
   trusted: boolean;
   /** Inode numbers, filled lazily as pages are served. */
   inos: (bigint | undefined)[];
+  /**
+   * The node each entry was last served as, with its birth time as statAt gave it: when the next
+   * listing's stat shows the same inode born at the same time, it is the same object, and the
+   * node (and its dentry record) is reused without a lookup in the node and dentry maps.
+   */
+  nodes: (ListedNode | undefined)[];
+}
+
+interface ListedNode {
+  node: PosixNode;
+  bsec: bigint;
+  bnsec: bigint;
 }
 
 /** Bound of the node memo (nodeFor): ~200 bytes each, so ~13 MiB at most. */
@@ -205,12 +254,20 @@ export class PosixBackend implements Backend {
   private readonly stateFile: string | undefined;
   private readonly probe = Buffer.alloc(1);
   private readonly flusher: FlushBehind;
+  /** Ticks on every modifying call: entries stat'ed ahead are used only if none came in since. */
+  private readonly changes = new ChangeClock();
   /** Large aligned writes bypass the page cache (direct-write.ts). */
   readonly direct: DirectWrites;
   /** Pipes for readSpliced; undefined without the native splice calls. */
   private readonly pipes: PipePool | undefined;
   readonly readSpliced?: (node: Node, offset: bigint, count: number) => Promise<SplicedRead | undefined>;
   private readonly statAt: StatAt | undefined;
+  private readonly statMany: StatMany | undefined;
+  private readonly statAhead = new Map<bigint, StatAheads>();
+  /** Batches started, entries served from them, and batches dropped unused as stale (tests, diagnostics). */
+  readonly statAheadStats = { batches: 0, served: 0, dropped: 0 };
+  /** Batches still on the thread pool (each holds a duplicate of a directory descriptor until done). */
+  private readonly statBatches = new Set<Promise<boolean>>();
   /**
    * statAt's output, reused for every entry: a page loop consumes each entry
    * before the next statAt and never awaits in between, so pages running
@@ -255,6 +312,7 @@ export class PosixBackend implements Backend {
       this.readSpliced = (n, o, c) => this.spliced(n, o, c);
     }
     this.statAt = opts.statAt;
+    this.statMany = opts.statAt !== undefined ? opts.statMany : undefined;
     if (opts.stateDir !== undefined) {
       this.stateFile = path.join(opts.stateDir, `posix-dentries-${this.tag.toString(16).padStart(8, '0')}.json`);
       this.table.load(this.stateFile, this.rootGen);
@@ -366,6 +424,11 @@ export class PosixBackend implements Backend {
     }
   }
 
+  /** A modifying call under the lock: it ticks the change clock as it starts and as it ends. */
+  private modifying<T>(lock: (fn: () => Promise<T> | T) => Promise<T>, fn: () => Promise<T> | T): Promise<T> {
+    return this.changes.during(() => lock.call(this, fn));
+  }
+
   private async exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
     this.ensureOpen();
     try {
@@ -414,7 +477,7 @@ export class PosixBackend implements Backend {
 
   async setattr(node: Node, set: SetAttrs): Promise<Attrs> {
     const n = this.asNode(node);
-    return this.shared(async () => {
+    return this.modifying(this.shared, async () => {
       const { path: p, st } = await this.resolve(n);
       const isLink = st.isSymbolicLink();
       if (set.size !== undefined) {
@@ -554,7 +617,7 @@ export class PosixBackend implements Backend {
   async write(node: Node, offset: bigint, data: Buffer, stable: StableHow): Promise<WriteResult> {
     if (offset < 0n || offset + BigInt(data.length) > MAX_OFFSET) throw storageError('EFBIG', 'offset out of range');
     const n = this.asNode(node);
-    return this.withFd(n, true, async (fd, e) => {
+    return this.changes.during(() => this.withFd(n, true, async (fd, e) => {
       const pos = Number(offset);
       // Large aligned pieces skip the page cache; whatever that leaves is written through it.
       const direct = this.direct.suits(data, pos) ? await this.direct.write(e, data, pos) : 0;
@@ -567,7 +630,7 @@ export class PosixBackend implements Backend {
       if (stable !== 'unstable') await fsyncFd(fd, stable === 'data_sync');
       else if (done > direct) this.flusher.wrote(flushKey(n), done - direct, () => this.withFd(n, true, (f) => fsyncFd(f, true)));
       return { count: data.length, committed: stable };
-    });
+    }));
   }
 
   async commit(node: Node, _offset: bigint, _count: number): Promise<void> {
@@ -592,7 +655,7 @@ export class PosixBackend implements Backend {
 
   async create(dir: Node, name: string, opts: CreateOptions): Promise<Node> {
     const d = this.asNode(dir);
-    return this.shared(async () => {
+    return this.modifying(this.shared, async () => {
       const { path: dp, st: dst } = await this.resolveDir(d);
       const p = this.child(dp, name);
       for (let attempt = 0; ; attempt++) {
@@ -626,7 +689,7 @@ export class PosixBackend implements Backend {
 
   async mkdir(dir: Node, name: string, mode: number, owner: Owner): Promise<Node> {
     const d = this.asNode(dir);
-    return this.shared(async () => {
+    return this.modifying(this.shared, async () => {
       const { path: dp, st: dst } = await this.resolveDir(d);
       const p = this.child(dp, name);
       await fs.promises.mkdir(p, 0o700); // private until owner and mode are right
@@ -651,7 +714,7 @@ export class PosixBackend implements Backend {
   async symlink(dir: Node, name: string, target: string, _mode: number, owner: Owner): Promise<Node> {
     const d = this.asNode(dir);
     // Exclusive: a new symlink must not appear under a path another request is using.
-    return this.exclusive(async () => {
+    return this.modifying(this.exclusive, async () => {
       const { path: dp, st: dst } = await this.resolveDir(d);
       const p = this.child(dp, name);
       if (target.includes('\0')) throw storageError('EINVAL', 'NUL in symlink target');
@@ -676,7 +739,7 @@ export class PosixBackend implements Backend {
     owner: Owner,
   ): Promise<Node> {
     const d = this.asNode(dir);
-    return this.shared(async () => {
+    return this.modifying(this.shared, async () => {
       const { path: dp, st: dst } = await this.resolveDir(d);
       const p = this.child(dp, name);
       if ((type === 'chr' || type === 'blk') && !this.privileged) throw storageError('EPERM', 'device nodes need root');
@@ -714,7 +777,7 @@ export class PosixBackend implements Backend {
 
   async remove(dir: Node, name: string): Promise<void> {
     const d = this.asNode(dir);
-    return this.shared(async () => {
+    return this.modifying(this.shared, async () => {
       const { path: dp } = await this.resolveDir(d);
       const p = this.child(dp, name);
       const st = fs.lstatSync(p, { bigint: true });
@@ -727,7 +790,7 @@ export class PosixBackend implements Backend {
 
   async rmdir(dir: Node, name: string): Promise<void> {
     const d = this.asNode(dir);
-    return this.shared(async () => {
+    return this.modifying(this.shared, async () => {
       const { path: dp } = await this.resolveDir(d);
       const p = this.child(dp, name);
       const st = fs.lstatSync(p, { bigint: true });
@@ -741,7 +804,7 @@ export class PosixBackend implements Backend {
   async rename(fromDir: Node, fromName: string, toDir: Node, toName: string): Promise<void> {
     const fd = this.asNode(fromDir);
     const td = this.asNode(toDir);
-    return this.exclusive(async () => {
+    return this.modifying(this.exclusive, async () => {
       const from = this.child((await this.resolveDir(fd)).path, fromName);
       const to = this.child((await this.resolveDir(td)).path, toName);
       const src = fs.lstatSync(from, { bigint: true });
@@ -758,7 +821,7 @@ export class PosixBackend implements Backend {
   async link(node: Node, dir: Node, name: string): Promise<void> {
     const n = this.asNode(node);
     const d = this.asNode(dir);
-    return this.exclusive(async () => {
+    return this.modifying(this.exclusive, async () => {
       const { path: src, st } = await this.resolve(n);
       if (st.isDirectory()) throw storageError('EPERM', 'hard link to a directory');
       const { path: dp } = await this.resolveDir(d);
@@ -790,6 +853,7 @@ export class PosixBackend implements Backend {
       ctimeNs: r.st.ctimeNs,
       trusted: started - last > CLOCK_SLACK_NS,
       inos: new Array<bigint | undefined>(names.length),
+      nodes: new Array<ListedNode | undefined>(names.length),
     };
     this.listings.delete(d.ino);
     this.listings.set(d.ino, l);
@@ -827,13 +891,22 @@ export class PosixBackend implements Backend {
    * (see the top of this file for what that saves). Any statAt failure
    * (ENOENT included) is retried by path, so the outcome is the lstat path's.
    * The array passed to emit is reused: emit must be done with it on return.
+   *
+   * Stat-ahead (with statMany): a client lists a directory page after page,
+   * so once a page with stats is served, the entries after it are stat'ed on
+   * the thread pool — on the other core, while this page is encoded and sent —
+   * and the next page takes those results instead of stat'ing on the event
+   * loop (the statx calls were half of a page's cost). Only results of the
+   * same listing (the directory unchanged), at most STAT_AHEAD_MS old, with no
+   * modifying call begun or ended through this backend since they were taken,
+   * are used; anything else is stat'ed then, as without it.
    */
   private async page(
     dir: Node,
     cookie: bigint,
     limit: number,
     needStat: boolean,
-    emit: (name: string, cookie: bigint, ino: bigint, st: EntryStat | undefined, d: PosixNode) => void,
+    emit: (name: string, cookie: bigint, ino: bigint, st: EntryStat | undefined, d: PosixNode, node: PosixNode | undefined) => void,
   ): Promise<boolean> {
     const d = this.asNode(dir);
     return this.shared(async () => {
@@ -843,12 +916,22 @@ export class PosixBackend implements Backend {
       // Opened at the first entry that needs a stat (a cached READDIR page needs none).
       let dirFd: number | undefined;
       let opened = false;
+      const first = indexAfter(l.cookies, cookie);
+      const ahead = needStat ? await this.statsAhead(d.ino, l, first, limit) : [];
+      let b = 0; // the batch in `ahead` that entry i may be in
       try {
-        let i = indexAfter(l.cookies, cookie);
+        let i = first;
         for (let taken = 0; i < l.names.length && taken < limit; i++) {
           let ino = l.inos[i];
           let st: EntryStat | undefined;
-          if (needStat || ino === undefined) {
+          while (b < ahead.length && i >= ahead[b].from + ahead[b].count) b++;
+          const a = ahead[b];
+          const k = a === undefined ? -1 : i - a.from;
+          if (a !== undefined && k >= 0 && a.status[k] === 0) {
+            st = a.out.subarray(k * STAT_AT.FIELDS, (k + 1) * STAT_AT.FIELDS);
+            ino = l.inos[i] = st[STAT_AT.INO];
+            this.statAheadStats.served++;
+          } else if (needStat || ino === undefined) {
             if (!opened) {
               dirFd = this.openForStatAt(r);
               opened = true;
@@ -862,14 +945,103 @@ export class PosixBackend implements Backend {
               ino = l.inos[i] = st.ino;
             }
           }
-          emit(l.names[i], l.cookies[i], ino, st, d);
+          emit(l.names[i], l.cookies[i], ino, st, d, needStat && st !== undefined ? this.listedNode(l, i, st, d) : undefined);
           taken++;
+        }
+        if (needStat && this.statMany !== undefined && i < l.names.length) {
+          const reach = Math.min(l.names.length, i + STAT_AHEAD_PAGES * (i - first));
+          let from = this.statAheadEnd(d.ino, l, i);
+          if (from < reach && !opened) {
+            dirFd = this.openForStatAt(r);
+            opened = true;
+          }
+          // Batches of one page each, so the next page waits only for its own.
+          for (; dirFd !== undefined && from < reach; from += i - first) this.startStatAhead(d.ino, l, dirFd, from, i - first);
         }
         return i >= l.names.length;
       } finally {
         if (dirFd !== undefined) fs.closeSync(dirFd);
       }
     });
+  }
+
+  /** The node of entry i of listing l, just stat'ed (st): the one served last time when it is the same object. */
+  private listedNode(l: DirListing, i: number, st: EntryStat, d: PosixNode): PosixNode {
+    const c = l.nodes[i];
+    if (st instanceof BigInt64Array) {
+      const bsec = st[STAT_AT.BTIME_SEC];
+      const bnsec = st[STAT_AT.BTIME_NSEC];
+      if (c !== undefined && c.node.ino === st[STAT_AT.INO] && c.bsec === bsec && c.bnsec === bnsec) return c.node;
+      const node = this.foundEntry(st, d.ino, l.names[i]);
+      l.nodes[i] = { node, bsec, bnsec };
+      return node;
+    }
+    return this.foundEntry(st, d.ino, l.names[i]);
+  }
+
+  /** Stat `count` entries of listing `l` from index `from` on the thread pool (see page()). */
+  private startStatAhead(dirIno: bigint, l: DirListing, dirFd: number, from: number, count: number): void {
+    const n = Math.min(count, l.names.length - from);
+    if (n <= 0) return;
+    const out = new BigInt64Array(n * STAT_AT.FIELDS);
+    const status = new Int32Array(n);
+    const stamp = this.changes.stamp();
+    let done: Promise<boolean>;
+    try {
+      // One NUL-terminated string of names: one copy into native memory instead of one per name.
+      const names = Buffer.from(`${l.names.slice(from, from + n).join('\0')}\0`);
+      done = this.statMany!(dirFd, names, out, status).then(
+        () => true,
+        () => false,
+      );
+    } catch {
+      return; // the descriptor could not be duplicated, say: the next page stats as usual
+    }
+    this.statBatches.add(done);
+    void done.then(() => this.statBatches.delete(done));
+    this.statAheadStats.batches++;
+    let s = this.statAhead.get(dirIno);
+    if (s === undefined || s.listing !== l) {
+      s = { listing: l, batches: [] };
+      this.statAhead.set(dirIno, s);
+      if (this.statAhead.size > MAX_STAT_AHEAD) this.statAhead.delete(this.statAhead.keys().next().value as bigint);
+    }
+    s.batches.push({ from, count: n, out, status, done, born: Date.now(), stamp });
+  }
+
+  /** Where this directory's batches for listing `l` end (at least `from`): the next batch starts there. */
+  private statAheadEnd(dirIno: bigint, l: DirListing, from: number): number {
+    const s = this.statAhead.get(dirIno);
+    const last = s?.listing === l ? s.batches.at(-1) : undefined;
+    return last === undefined ? from : Math.max(from, last.from + last.count);
+  }
+
+  /**
+   * The batches of this directory's listing `l` that a page of `limit` entries from index `from`
+   * can use, in order: each done, at most STAT_AHEAD_MS old, and taken with no modifying call begun
+   * or ended since. Batches wholly before `from` are dropped; all of them when the listing changed,
+   * one is stale, or they do not start within this page. Batches beyond the page are not waited for.
+   */
+  private async statsAhead(dirIno: bigint, l: DirListing, from: number, limit: number): Promise<StatAhead[]> {
+    const s = this.statAhead.get(dirIno);
+    if (s === undefined) return [];
+    const drop = (): StatAhead[] => {
+      this.statAheadStats.dropped += s.batches.length;
+      this.statAhead.delete(dirIno);
+      return [];
+    };
+    if (s.listing !== l) return drop();
+    s.batches = s.batches.filter((a) => a.from + a.count > from);
+    // Not where this reader is going next (another reader, or one that started over): forget them.
+    if (s.batches.length > 0 && s.batches[0].from >= from + limit) return drop();
+    const usable: StatAhead[] = [];
+    for (const a of s.batches) {
+      if (a.from >= from + limit) break;
+      const ok = await a.done;
+      if (!ok || Date.now() - a.born > STAT_AHEAD_MS || a.stamp === undefined || a.stamp !== this.changes.stamp()) return drop();
+      usable.push(a);
+    }
+    return usable;
   }
 
   async readdir(dir: Node, cookie: bigint, limit: number): Promise<DirPage> {
@@ -882,10 +1054,10 @@ export class PosixBackend implements Backend {
 
   async readdirPlus(dir: Node, cookie: bigint, limit: number): Promise<DirPlusPage> {
     const entries: DirPlusEntry[] = [];
-    const eof = await this.page(dir, cookie, limit, true, (name, c, ino, st, d) => {
+    const eof = await this.page(dir, cookie, limit, true, (name, c, ino, st, _d, node) => {
       const s = st as EntryStat;
       const attrs = s instanceof BigInt64Array ? statAtToAttrs(s, this.fsid) : statToAttrs(s, this.fsid);
-      entries.push({ name, cookie: c, fileid: ino, node: this.foundEntry(s, d.ino, name), attrs });
+      entries.push({ name, cookie: c, fileid: ino, node: node!, attrs });
     });
     return { entries, eof };
   }
@@ -937,6 +1109,8 @@ export class PosixBackend implements Backend {
     this.closed = true;
     await this.flusher.drain();
     this.pipes?.close();
+    this.statAhead.clear();
+    await Promise.all([...this.statBatches]);
     this.scanner.stop();
     this.listings.clear();
     this.nodes.clear();

@@ -353,6 +353,35 @@ ntest('splice: a file range through a pipe into a socket, byte for byte; errors 
   }
 });
 
+ntest('statMany: many names statted on the thread pool, each as statAt gives it; its arguments are checked', async (native) => {
+  const dir = fs.mkdtempSync(path.join(tmp, 'many-'));
+  const names = ['a', 'bé', 'c'.repeat(200), 'missing'];
+  for (const n of names.slice(0, 3)) fs.writeFileSync(path.join(dir, n), n);
+  const dirFd = fs.openSync(dir, 'r');
+  try {
+    const out = new BigInt64Array(17 * names.length);
+    const status = new Int32Array(names.length);
+    const blob = Buffer.from(`${names.join('\0')}\0`);
+    const done = native.statMany!(dirFd, blob, out, status);
+    fs.closeSync(fs.openSync(dir, 'r')); // the call copied what it needs: the caller's buffers and descriptor are free
+    await done;
+    const one = new BigInt64Array(17);
+    for (let i = 0; i < 3; i++) {
+      assert.equal(status[i], 0);
+      assert.equal(native.statAt!(dirFd, names[i], one), 0);
+      assert.deepEqual([...out.subarray(17 * i, 17 * i + 17)].slice(0, 9), [...one].slice(0, 9), names[i]);
+    }
+    assert.equal(status[3], -2, 'ENOENT for the missing name');
+    assert.throws(() => native.statMany!(dirFd, Buffer.from('a\0b\0'), out, new Int32Array(3)), { code: 'ERR_OUT_OF_RANGE' });
+    assert.throws(() => native.statMany!(dirFd, Buffer.from('a\0\0'), out, new Int32Array(2)), { code: 'ERR_OUT_OF_RANGE' });
+    assert.throws(() => native.statMany!(dirFd, Buffer.from('a'), out, new Int32Array(1)), { code: 'ERR_OUT_OF_RANGE' });
+    assert.throws(() => native.statMany!(dirFd, blob, new BigInt64Array(17), status), { code: 'ERR_INVALID_ARG_TYPE' });
+    assert.throws(() => native.statMany!(9999, blob, out, status), { code: 'EBADF' });
+  } finally {
+    fs.closeSync(dirFd);
+  }
+});
+
 ntest('after everything is closed no extra descriptors remain open', async (native) => {
   const before = openFds();
   const pairs = await Promise.all([pair(native), pair(native), pair(native)]);

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { storageConformance } from '../helpers/storage-suite.js';
 import { MemoryBackend, PosixBackend, ReadAheadBackend, WriteBehindBackend } from '../../src/storage/index.js';
-import { spliceCalls } from '../helpers/native.js';
+import { spliceCalls, statCalls } from '../helpers/native.js';
 
 storageConformance('memory', async () => ({
   backend: new MemoryBackend({ capacityBytes: 256 << 20 }),
@@ -38,9 +38,11 @@ storageConformance('posix+readahead+writebehind', async () => {
 });
 
 // The stack the server runs with the native addon: READ data spliced into pipes (and read ahead into
-// them), large aligned writes direct. Without the addon (a laptop with no compiler) this is skipped.
+// them), large aligned writes direct, listing pages stat'ed ahead. Without the addon (a laptop with
+// no compiler) this is skipped.
 const splice = spliceCalls();
-if (splice !== undefined) {
+const stats = statCalls();
+if (splice !== undefined && stats !== undefined) {
   storageConformance('posix+splice', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nfs-storage-sp-'));
     return {
@@ -51,7 +53,7 @@ if (splice !== undefined) {
   storageConformance('posix+splice+readahead+writebehind', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nfs-storage-spwb-'));
     return {
-      backend: new WriteBehindBackend(new ReadAheadBackend(new PosixBackend(dir, { splice }), { minBytes: 1 }), { minBytes: 1 }),
+      backend: new WriteBehindBackend(new ReadAheadBackend(new PosixBackend(dir, { splice, ...stats }), { minBytes: 1 }), { minBytes: 1 }),
       cleanup: () => fs.rm(dir, { recursive: true, force: true }),
     };
   });
