@@ -616,6 +616,37 @@ test('200 connections opened and abandoned: descriptors are released, service co
   await assertServing('200 abandoned connections');
 });
 
+test('readers that vanish with large READs in flight: half-sent replies and their pipes are dropped, nothing leaks', WATCHDOG, async () => {
+  const pid = srv.child.pid!;
+  const big = randomBytesSeeded(prng(7), 4 * 1024 * 1024 + 70_001);
+  fs.writeFileSync(path.join(dir, 'big.bin'), big);
+  chownTree(dir);
+  const bigFh = await c.walk(root, 'big.bin');
+  // One whole read first: the spliced path and its pipes exist before the baseline is taken.
+  assert.equal(sha(await c.readAll(bigFh, 1024 * 1024)), sha(big));
+  const baseline = fdCountOf(pid);
+  for (let i = 0; i < 20; i++) {
+    const conn = await RawConn.connect(srv.port);
+    for (let k = 0; k < 8; k++) {
+      const x = xid();
+      await conn.write(frame(buildCall({ xid: x, prog: NFS3_PROGRAM, vers: NFS3_VERSION, proc: Nfs3Proc.READ, cred: CRED, args: (w) => encodeReadArgs(w, { file: bigFh, offset: BigInt(k * 524288), count: 1024 * 1024 }) })));
+    }
+    if (i % 2) conn.socket.resetAndDestroy();
+    else conn.destroy();
+    await conn.closed;
+  }
+  // Bounded poll (not a timing assertion). Idle pipes may stay pooled (at most 32, two descriptors each);
+  // a reply's pipe with bytes left in it is closed, never pooled.
+  let fds = fdCountOf(pid);
+  for (let i = 0; i < 400 && fds > baseline + 2 * 32 + 5; i++) {
+    await sleep(25);
+    fds = fdCountOf(pid);
+  }
+  assert.ok(fds <= baseline + 2 * 32 + 5, `server descriptors: ${fds}, baseline ${baseline}`);
+  await assertServing('readers vanishing mid-reply');
+  assert.equal(sha(await c.readAll(bigFh, 1024 * 1024)), sha(big), 'a whole read afterwards is intact');
+});
+
 // ------------------------------------------------------------------ after all of it
 
 test('after all of it, a normal client gets correct answers', WATCHDOG, async () => {
