@@ -40,6 +40,21 @@ function mib(n: number): string {
 export function formatServerStatus(st: NfsServerStatus): string {
   let out = `Server pid ${st.pid} on ${st.address}:${st.port}, up ${ago(st.started)} (${st.identity.privileged ? 'root: AUTH_SYS identities enforced' : `unprivileged: acting as uid ${st.identity.uid}`})\n\n`;
   out += 'Exports\n' + table([['PATH', 'FSID', 'BACKEND', 'CLIENTS'], ...st.exports.map((e) => [e.path, String(e.id), e.backend, e.clients.map((c) => `${c.host}(${c.options})`).join(' ')])]) + '\n';
+  const dp = st.dataPath;
+  if (dp?.exports.length) {
+    out +=
+      'Data path\n' +
+      table([
+        ['EXPORT', 'DIRECT WRITES', 'SPLICED READS', 'STAT-AHEAD'],
+        ...dp.exports.map((e) => [
+          e.path,
+          `${e.directWrites.state} (${e.directWrites.writes}, ${mib(e.directWrites.bytes)})`,
+          `${e.splicedReads.state} (${e.splicedReads.reads}, ${mib(e.splicedReads.bytes)})`,
+          `${e.statAhead.state} (${e.statAhead.served} entries)`,
+        ]),
+      ]) +
+      `  READDIRPLUS pages computed ahead: ${dp.readdirplusAhead.served} served, ${dp.readdirplusAhead.stale} stale\n\n`;
+  }
   const local = new Map((st.localio?.clients ?? []).map((c) => [`${c.address}:${c.port}`, c]));
   out +=
     'Connections\n' +

@@ -1,5 +1,6 @@
 import type { ExportRegistry, FhGate } from '../export/types.js';
 import type { ChangeClock } from '../util/changes.js';
+import type { AheadStats } from './procedures/readdirplus.js';
 
 /**
  * What NFSv3 procedures need from the server around them. Handlers reach
@@ -21,4 +22,6 @@ export interface Nfs3Env {
   dtpref: number;
   /** Ticks on every modifying call (changes.ts); the table makes one when none is given. */
   changes?: ChangeClock;
+  /** Where READDIRPLUS counts the pages it computes ahead (for status and metrics); its own when absent. */
+  readdirplusAhead?: AheadStats;
 }

@@ -1,16 +1,19 @@
 /**
  * Prometheus metrics on an opt-in HTTP endpoint (`serve --metrics HOST:PORT`,
  * loopback unless an address is given). prom-client does the exposition
- * format and histograms; the numbers come from three places: the RPC
+ * format and histograms; the numbers come from four places: the RPC
  * server's per-call events (counts, errors, latency, bytes), its counters
- * (connections, duplicate-cache hits), and LOCALIO's status (bound clients,
- * probes, opens, invalidations, and the clients' own local-vs-wire counters,
- * which they report because local I/O never reaches the server).
+ * (connections, duplicate-cache hits), the data path's counters (direct
+ * writes, spliced reads, listing work done ahead), and LOCALIO's status
+ * (bound clients, probes, opens, invalidations, and the clients' own
+ * local-vs-wire counters, which they report because local I/O never reaches
+ * the server).
  */
 import http from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CallEvent, RpcServer, RpcServerStats } from '../rpc/server.js';
 import type { LocalioServerStatus } from '../localio/server.js';
+import type { DataPathStatus } from './server.js';
 import { NFS3_PROGRAM, nfs3StatName } from '../nfs3/constants.js';
 import { MOUNT_PROGRAM } from '../mount/constants.js';
 import { PMAP_PROGRAM } from '../portmap/program.js';
@@ -22,6 +25,7 @@ const PROGRAMS: Record<number, string> = { [PMAP_PROGRAM]: 'portmap', [NFS3_PROG
 export interface MetricsSource {
   rpc: RpcServer;
   localio(): LocalioServerStatus | undefined;
+  dataPath?(): DataPathStatus;
 }
 
 /** Parse "PORT", "HOST:PORT" or "[V6]:PORT"; the host defaults to 127.0.0.1. */
@@ -83,6 +87,26 @@ export function createMetrics(src: MetricsSource): Registry {
   rpc('counter', 'connections_total', 'TCP connections accepted', (s) => s.connectionsTotal);
   rpc('counter', 'drc_hits_total', 'Retransmitted non-idempotent calls answered from the duplicate request cache', (s) => s.drcHits);
   rpc('counter', 'bad_records_total', 'Records refused (garbage or over the size cap)', (s) => s.garbageRecords + s.oversizedRecords);
+
+  // The data path: direct writes, spliced reads and stat-ahead per export, READDIRPLUS pages ahead.
+  const dp = (name: string, help: string, fill: (d: DataPathStatus, put: Parameters<Fill>[0]) => void, labelNames: string[] = []) =>
+    scraped('counter', name, help, (put) => {
+      const d = src.dataPath?.();
+      if (d) fill(d, put);
+    }, labelNames);
+  const perExport = (name: string, help: string, get: (e: DataPathStatus['exports'][number]) => number) =>
+    dp(name, help, (d, put) => d.exports.forEach((e) => put({ export: e.path }, get(e))), ['export']);
+  perExport('direct_writes_total', 'WRITE pieces written with O_DIRECT, past the page cache', (e) => e.directWrites.writes);
+  perExport('direct_write_bytes_total', 'Bytes written with O_DIRECT', (e) => e.directWrites.bytes);
+  perExport('direct_write_fallbacks_total', 'Writes meant to be direct that went through the page cache (refused or cut short)', (e) => e.directWrites.fallbacks);
+  perExport('spliced_reads_total', 'READs whose data was spliced from the page cache to the socket', (e) => e.splicedReads.reads);
+  perExport('spliced_read_bytes_total', 'Bytes of spliced READs', (e) => e.splicedReads.bytes);
+  perExport('stat_ahead_entries_total', 'Listing entries served with attributes stat-ed ahead on the thread pool', (e) => e.statAhead.served);
+  perExport('stat_ahead_dropped_total', 'Batches of entries stat-ed ahead and dropped unused (stale or not where the reader went)', (e) => e.statAhead.dropped);
+  dp('readdirplus_ahead_total', 'READDIRPLUS pages computed ahead, by outcome (served to their request, or stale and computed again)', (d, put) => {
+    put({ outcome: 'served' }, d.readdirplusAhead.served);
+    put({ outcome: 'stale' }, d.readdirplusAhead.stale);
+  }, ['outcome']);
 
   /** A LOCALIO value; nothing when LOCALIO is off. */
   const lio = (type: 'counter' | 'gauge', name: string, help: string, fill: (l: LocalioServerStatus, put: Parameters<Fill>[0]) => void, labelNames?: string[]) =>

@@ -18,7 +18,8 @@ import {
   type ExportEntry,
   type ServerIdentity,
 } from '../export/index.js';
-import { PosixBackend, ReadAheadBackend, WriteBehindBackend, type Backend } from '../storage/index.js';
+import { PosixBackend, ReadAheadBackend, WriteBehindBackend, type Backend, type PosixDataPath } from '../storage/index.js';
+import type { AheadStats } from '../nfs3/procedures/readdirplus.js';
 import { log } from '../util/log.js';
 import { LocalioServer, type LocalioServerStatus } from '../localio/server.js';
 import { loadFdPass } from '../localio/native.js';
@@ -84,6 +85,17 @@ export interface NfsServerStatus {
   connections: Array<Omit<ConnectionInfo, 'since'> & { since: string }>;
   rpc: RpcServerStats;
   localio?: LocalioServerStatus;
+  dataPath: DataPathStatus;
+}
+
+/**
+ * What the data-path accelerations are doing: per export this server opened itself (direct writes,
+ * spliced reads, listing stat-ahead; `state` is 'on' or 'off: why'), and READDIRPLUS pages computed
+ * ahead (served to their request, or found stale and computed again).
+ */
+export interface DataPathStatus {
+  exports: Array<{ path: string } & PosixDataPath>;
+  readdirplusAhead: AheadStats;
 }
 
 function processIdentity(): ServerIdentity {
@@ -110,6 +122,9 @@ export class NfsServer {
   private verifier: Buffer = randomBytes(8);
   private readonly backends = new Map<string, Backend>();
   private readonly ownedBackends = new Set<Backend>();
+  /** The POSIX backend under each owned stack, by export path (for dataPath()). */
+  private readonly posixOf = new Map<string, PosixBackend>();
+  private readonly readdirplusAhead: AheadStats = { started: 0, served: 0, stale: 0 };
   private closing?: Promise<void>;
   readonly mountList;
 
@@ -133,6 +148,7 @@ export class NfsServer {
       rtmax,
       wtmax,
       dtpref: 64 * 1024,
+      readdirplusAhead: this.readdirplusAhead,
     });
     const mount = createMountProgram({ exports: exportsTable, gate: exportsTable });
     this.mountList = mount.mountList;
@@ -175,7 +191,7 @@ export class NfsServer {
         await server.portmapRpc.listen(pmPort, opts.host ?? '127.0.0.1');
       }
       if (opts.metrics !== undefined) {
-        const reg = createMetrics({ rpc: server.rpc, localio: () => server.localio?.status() });
+        const reg = createMetrics({ rpc: server.rpc, localio: () => server.localio?.status(), dataPath: () => server.dataPath() });
         server.metricsServer = await MetricsServer.start(reg, opts.metrics);
       }
       if (opts.control !== false) {
@@ -229,6 +245,7 @@ export class NfsServer {
   async addExport(entry: ExportEntry, backend?: Backend): Promise<Export> {
     let b = backend ?? (await this.opts.backendFor?.(entry));
     const owned = !b;
+    let posix: PosixBackend | undefined;
     if (!b) {
       const backendState = path.join(this.opts.stateDir ?? defaultStateDir(), 'posix');
       fs.mkdirSync(backendState, { recursive: true, mode: 0o700 });
@@ -243,7 +260,7 @@ export class NfsServer {
         this.opts.spliceReads !== false && native?.pipeOpen && native.spliceIn && native.spliceOut
           ? { pipeOpen: native.pipeOpen.bind(native), spliceIn: native.spliceIn.bind(native), spliceOut: native.spliceOut.bind(native) }
           : undefined;
-      const posix = new PosixBackend(entry.path, {
+      posix = new PosixBackend(entry.path, {
         stateDir: backendState,
         statAt,
         statMany,
@@ -258,6 +275,7 @@ export class NfsServer {
       const exp = await this.exports.add(entry, b);
       this.backends.set(exp.path, b);
       if (owned) this.ownedBackends.add(b);
+      if (posix) this.posixOf.set(exp.path, posix);
       log.info('export.added', { path: exp.path, id: exp.id, backend: b.kind, clients: entry.clients.map((c) => c.host).join(',') });
       return exp;
     } catch (err) {
@@ -274,6 +292,7 @@ export class NfsServer {
     await this.localio?.invalidateExport(exp.id);
     const b = this.backends.get(exp.path);
     this.backends.delete(exp.path);
+    this.posixOf.delete(exp.path);
     if (b && this.ownedBackends.delete(b)) await b.close();
     log.info('export.removed', { path: exp.path });
     return true;
@@ -295,6 +314,15 @@ export class NfsServer {
       connections: this.rpc.connections().map((c) => ({ ...c, since: c.since.toISOString() })),
       rpc: this.rpc.stats(),
       localio: this.localio?.status(),
+      dataPath: this.dataPath(),
+    };
+  }
+
+  /** The data-path accelerations' states and counters (status, metrics). */
+  dataPath(): DataPathStatus {
+    return {
+      exports: [...this.posixOf].map(([path, b]) => ({ path, ...b.dataPath() })),
+      readdirplusAhead: { ...this.readdirplusAhead },
     };
   }
 

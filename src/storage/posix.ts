@@ -139,6 +139,13 @@ interface StatAhead {
   stamp: number | undefined;
 }
 
+/** PosixBackend.dataPath(): each acceleration's state ('on', or 'off: why') and counters. */
+export interface PosixDataPath {
+  directWrites: { state: string; writes: number; bytes: number; fallbacks: number };
+  splicedReads: { state: string; reads: number; bytes: number };
+  statAhead: { state: string; batches: number; served: number; dropped: number };
+}
+
 /** A listing's batches stat'ed ahead, in index order. */
 interface StatAheads {
   listing: DirListing;
@@ -260,6 +267,8 @@ export class PosixBackend implements Backend {
   readonly direct: DirectWrites;
   /** Pipes for readSpliced; undefined without the native splice calls. */
   private readonly pipes: PipePool | undefined;
+  /** Reads spliced, and their bytes (tests, diagnostics). */
+  readonly spliceStats = { reads: 0, bytes: 0 };
   readonly readSpliced?: (node: Node, offset: bigint, count: number) => Promise<SplicedRead | undefined>;
   private readonly statAt: StatAt | undefined;
   private readonly statMany: StatMany | undefined;
@@ -611,7 +620,22 @@ export class PosixBackend implements Backend {
     const pipes = this.pipes!;
     if (offset < 0n) throw storageError('EINVAL', 'negative offset');
     if (offset > MAX_OFFSET || count > pipes.capacity || pipes.off !== undefined) return undefined;
-    return this.withFd(node, false, (fd) => spliceRead(pipes, fd, Number(offset), count));
+    const s = await this.withFd(node, false, (fd) => spliceRead(pipes, fd, Number(offset), count));
+    if (s !== undefined) {
+      this.spliceStats.reads++;
+      this.spliceStats.bytes += s.length;
+    }
+    return s;
+  }
+
+  /** What the data-path accelerations have done and whether each is on (status and metrics). */
+  dataPath(): PosixDataPath {
+    const off = (reason: string | undefined, present: boolean, absent: string) => (!present ? absent : reason === undefined ? 'on' : `off: ${reason}`);
+    return {
+      directWrites: { state: off(this.direct.off, true, ''), ...this.direct.stats },
+      splicedReads: { state: off(this.pipes?.off, this.pipes !== undefined, 'off: no native splice'), ...this.spliceStats },
+      statAhead: { state: this.statMany !== undefined ? 'on' : 'off: no native statMany', ...this.statAheadStats },
+    };
   }
 
   async write(node: Node, offset: bigint, data: Buffer, stable: StableHow): Promise<WriteResult> {

@@ -33,6 +33,8 @@ before(async () => {
   stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nfsl-ops-state-'));
   rdv = fs.mkdtempSync(path.join(os.tmpdir(), 'nfsl-ops-rdv-'));
   fs.writeFileSync(path.join(dir, 'a.txt'), 'hello operations\n');
+  fs.mkdirSync(path.join(dir, 'many'));
+  for (let i = 0; i < 2000; i++) fs.writeFileSync(path.join(dir, 'many', `f${i}`), '');
   chownTree(dir);
   metricsPort = await freePort();
   // Logging at info, as an operator runs it (the helper's default is warn).
@@ -87,6 +89,40 @@ test('metrics: per-procedure calls, errors by nfsstat3, latency histograms, conn
   }
   const notFound = await fetch(`http://127.0.0.1:${metricsPort}/`);
   assert.equal(notFound.status, 404);
+});
+
+test('the data path in metrics and status: direct writes, spliced reads, READDIRPLUS pages computed ahead', async () => {
+  // Over the wire (LOCALIO off): 2 MiB written in aligned 1 MiB WRITEs, read back, a 2,000-entry listing.
+  const wire = await connect({ host: '127.0.0.1', nfsPort: srv.port, mountPort: srv.port, path: dir, uid: TEST_UID, gid: TEST_GID, gids: [TEST_GID], localio: false });
+  try {
+    const data = Buffer.alloc(2 << 20);
+    for (let i = 0; i < data.length; i += 4096) data.writeUInt32BE(i, i);
+    await wire.writeFile('wire.bin', data);
+    assert.ok(Buffer.from(await wire.readFile('wire.bin')).equals(data));
+    assert.equal((await wire.readdir('many')).length, 2000);
+  } finally {
+    await wire.close();
+  }
+  const { stdout } = await run(process.execPath, [CLI, 'status', '--state-dir', stateDir, '--port', String(srv.port), '--json']);
+  const dp = JSON.parse(stdout).dataPath;
+  assert.equal(dp.exports.length, 1);
+  const e = dp.exports[0];
+  assert.ok(dp.readdirplusAhead.served >= 1, `pages served ahead: ${JSON.stringify(dp.readdirplusAhead)}`);
+  if (e.directWrites.state === 'on') assert.ok(e.directWrites.writes >= 2 && e.directWrites.bytes >= 2 << 20, JSON.stringify(e.directWrites));
+  else assert.match(e.directWrites.state, /^off: /);
+  if (cross) {
+    assert.equal(e.splicedReads.state, 'on');
+    assert.ok(e.splicedReads.reads >= 2, JSON.stringify(e.splicedReads));
+    assert.equal(e.statAhead.state, 'on');
+  }
+  const m = await scrape();
+  const ex = `{export="${e.path}"}`;
+  assert.equal(value(m, `nfslocalio_direct_writes_total${ex}`), e.directWrites.writes);
+  assert.equal(value(m, `nfslocalio_spliced_reads_total${ex}`), e.splicedReads.reads);
+  assert.ok(value(m, 'nfslocalio_readdirplus_ahead_total{outcome="served"}') >= 1);
+  const table = (await run(process.execPath, [CLI, 'status', '--state-dir', stateDir])).stdout;
+  assert.match(table, /^Data path$/m);
+  assert.match(table, /READDIRPLUS pages computed ahead: \d+ served/);
 });
 
 test('status: the server view as JSON and as tables', async () => {

@@ -190,7 +190,7 @@ function aheadKey(args: ReaddirplusArgs, cookie: bigint, ctx: CallContext): stri
 export function readdirplusProcedure(env: Nfs3Env): ProcedureDef<ReaddirplusArgs, ReaddirplusRes> & { stats: AheadStats } {
   const ahead = new Map<string, Ahead>();
   const changes: ChangeClock | undefined = env.changes;
-  const stats: AheadStats = { started: 0, served: 0, stale: 0 };
+  const stats: AheadStats = env.readdirplusAhead ?? { started: 0, served: 0, stale: 0 };
 
   /** A fresh page computed ahead for this request, if there is one (taken: used once). */
   const takeAhead = async (key: string, dir: Verified): Promise<Page | undefined> => {
