@@ -27,6 +27,7 @@ import fs from 'node:fs';
 import { alignedTo } from '../util/bufpool.js';
 import { codeOf } from '../util/errno.js';
 import type { FdEntry } from './posix-fdcache.js';
+import { closeFd, openFd, pwrite } from './posix-util.js';
 
 /** Offsets, lengths and memory of direct writes are multiples of this (covers 512- and 4096-byte sectors). */
 export const DIRECT_ALIGN = 4096;
@@ -95,23 +96,17 @@ export class DirectWrites {
     if (e.direct !== undefined) return e.direct;
     let fd: number;
     try {
-      fd = await new Promise<number>((res, rej) =>
-        fs.open(`/proc/self/fd/${e.fd}`, fs.constants.O_WRONLY | fs.constants.O_DIRECT, (err, f) => (err ? rej(err) : res(f))),
-      );
+      fd = await openFd(`/proc/self/fd/${e.fd}`, fs.constants.O_WRONLY | fs.constants.O_DIRECT);
     } catch (err) {
       this.off = `cannot open files with O_DIRECT here (${codeOf(err) ?? String(err)})`;
       return undefined;
     }
     // Another write opened one meanwhile: keep that one. The entry closes whichever it holds.
     if (e.direct !== undefined) {
-      fs.close(fd, () => {});
+      void closeFd(fd);
       return e.direct;
     }
     e.direct = fd;
     return fd;
   }
-}
-
-function pwrite(fd: number, b: Buffer, off: number, len: number, pos: number): Promise<number> {
-  return new Promise((res, rej) => fs.write(fd, b, off, len, pos, (e, n) => (e ? rej(e) : res(n))));
 }

@@ -1,6 +1,7 @@
 /**
  * POSIX backend helpers that do not need the backend's state: stat → Attrs,
- * node key encoding, and the few operations Node has no API for (mkfifo,
+ * node key encoding, descriptor I/O as promises (callback fs: no FileHandle
+ * object per call), and the few operations Node has no API for (mkfifo,
  * mknod, ns-precise utimes), done with coreutils via execFile — never a
  * shell — with absolute paths as arguments.
  */
@@ -10,6 +11,22 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { nsToTimestamp, toStorageError, NS_PER_SEC } from './common.js';
 import { storageError, type Attrs, type FileType, type Timestamp } from './types.js';
+
+export function openFd(p: string, flags: number, mode = 0o600): Promise<number> {
+  return new Promise((res, rej) => fs.open(p, flags, mode, (e, fd) => (e ? rej(e) : res(fd))));
+}
+export function fstatFd(fd: number): Promise<fs.BigIntStats> {
+  return new Promise((res, rej) => fs.fstat(fd, { bigint: true }, (e, st) => (e ? rej(e) : res(st))));
+}
+export function closeFd(fd: number): Promise<void> {
+  return new Promise((res) => fs.close(fd, () => res()));
+}
+export function preadv(fd: number, bufs: Buffer[], pos: number): Promise<number> {
+  return new Promise((res, rej) => fs.readv(fd, bufs, pos, (e, n) => (e ? rej(e) : res(n))));
+}
+export function pwrite(fd: number, b: Buffer, off: number, len: number, pos: number): Promise<number> {
+  return new Promise((res, rej) => fs.write(fd, b, off, len, pos, (e, n) => (e ? rej(e) : res(n))));
+}
 
 const S_IFMT = 0o170000;
 

@@ -56,6 +56,11 @@ import {
   makeSpecial,
   makeSocket,
   setTimes,
+  openFd,
+  fstatFd,
+  closeFd,
+  preadv,
+  pwrite,
 } from './posix-util.js';
 import {
   storageError,
@@ -214,21 +219,6 @@ function lstatQuiet(p: string): fs.BigIntStats | undefined {
   }
 }
 
-function openFd(p: string, flags: number, mode = 0o600): Promise<number> {
-  return new Promise((res, rej) => fs.open(p, flags, mode, (e, fd) => (e ? rej(e) : res(fd))));
-}
-function fstatFd(fd: number): Promise<fs.BigIntStats> {
-  return new Promise((res, rej) => fs.fstat(fd, { bigint: true }, (e, st) => (e ? rej(e) : res(st))));
-}
-function closeFd(fd: number): Promise<void> {
-  return new Promise((res) => fs.close(fd, () => res()));
-}
-function preadv(fd: number, bufs: Buffer[], pos: number): Promise<number> {
-  return new Promise((res, rej) => fs.readv(fd, bufs, pos, (e, n) => (e ? rej(e) : res(n))));
-}
-function pwrite(fd: number, b: Buffer, off: number, len: number, pos: number): Promise<number> {
-  return new Promise((res, rej) => fs.write(fd, b, off, len, pos, (e, n) => (e ? rej(e) : res(n))));
-}
 /** A file's identity for flush-behind: inode and generation. */
 function flushKey(n: PosixNode): string {
   return `${n.ino}:${n.gen}`;
@@ -630,11 +620,11 @@ export class PosixBackend implements Backend {
 
   /** What the data-path accelerations have done and whether each is on (status and metrics). */
   dataPath(): PosixDataPath {
-    const off = (reason: string | undefined, present: boolean, absent: string) => (!present ? absent : reason === undefined ? 'on' : `off: ${reason}`);
+    const state = (off: string | undefined) => (off === undefined ? 'on' : `off: ${off}`);
     return {
-      directWrites: { state: off(this.direct.off, true, ''), ...this.direct.stats },
-      splicedReads: { state: off(this.pipes?.off, this.pipes !== undefined, 'off: no native splice'), ...this.spliceStats },
-      statAhead: { state: this.statMany !== undefined ? 'on' : 'off: no native statMany', ...this.statAheadStats },
+      directWrites: { state: state(this.direct.off), ...this.direct.stats },
+      splicedReads: { state: state(this.pipes === undefined ? 'no native splice' : this.pipes.off), ...this.spliceStats },
+      statAhead: { state: state(this.statMany === undefined ? 'no native statMany' : undefined), ...this.statAheadStats },
     };
   }
 

@@ -22,6 +22,8 @@
  *   backend running unprivileged) leaves the process's own ids.
  */
 
+import type { ReplyTail } from '../rpc/program.js';
+
 export const MAX_NODE_KEY = 32;
 
 export type FileType = 'reg' | 'dir' | 'blk' | 'chr' | 'lnk' | 'sock' | 'fifo';
@@ -96,22 +98,12 @@ export interface LentRead {
 
 /**
  * READ data a backend has put in a kernel pipe (splice from the page cache) instead of in memory:
- * it reaches a socket without being copied by the server (knfsd's READ path). The caller sends it
- * with `sendTo`, copies out what a full socket did not take with `copyRest`, then calls `release()`
- * exactly once.
+ * a reply tail (rpc ReplyTail: sent to the socket without a copy by the server, what a full socket
+ * did not take copied out once) that knows its eof, and goes back with `release()`, exactly once.
+ * Its length is at most the count asked for: fewer at end of file or when the pipe is full.
  */
-export interface SplicedRead {
-  /** Bytes in the pipe: at most the count asked for, fewer at end of file or when the pipe is full. */
-  readonly length: number;
+export interface SplicedRead extends ReplyTail {
   readonly eof: boolean;
-  /**
-   * Write `head`, then the data, then `trailer` to the non-blocking socket descriptor `fd`, as far as
-   * it takes them without waiting; returns how many bytes of all three it took. At most once.
-   * Throws an errno-coded error when the socket fails.
-   */
-  sendTo(fd: number, head: Uint8Array, trailer: Uint8Array): number;
-  /** Copy the data bytes not sent yet (all of them if `sendTo` was not called) into `into` at `at`; returns how many. */
-  copyRest(into: Buffer, at: number): number;
   release(): void;
 }
 
