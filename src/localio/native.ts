@@ -14,6 +14,8 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { errnoError } from '../util/errno.js';
+import type { StatAt, StatMany } from '../storage/posix.js';
+import type { SpliceNative } from '../storage/splice.js';
 
 export interface FdPassNative {
   listen(path: string, backlog: number): number;
@@ -104,6 +106,27 @@ export function loadFdPass(): FdPassLoadResult {
     }
   }
   return loaded;
+}
+
+/** The addon's calls the POSIX backend takes, bound; each undefined when this addon lacks it. */
+export interface StorageCalls {
+  statAt?: StatAt;
+  statMany?: StatMany;
+  splice?: SpliceNative;
+}
+
+/**
+ * What the server injects into storage from the addon (storage does not depend on localio):
+ * statAt and statMany for listings, the splice calls for READ replies. Empty without the addon.
+ */
+export function storageCalls(native: FdPassNative | undefined = loadFdPass().native): StorageCalls {
+  if (native === undefined) return {};
+  const { statAt, statMany, pipeOpen, spliceIn, spliceOut } = native;
+  return {
+    statAt: statAt?.bind(native),
+    statMany: statMany?.bind(native),
+    splice: pipeOpen && spliceIn && spliceOut ? { pipeOpen: pipeOpen.bind(native), spliceIn: spliceIn.bind(native), spliceOut: spliceOut.bind(native) } : undefined,
+  };
 }
 
 function channelClosed(): Error {

@@ -22,7 +22,7 @@ import { PosixBackend, ReadAheadBackend, WriteBehindBackend, type Backend, type 
 import type { AheadStats } from '../nfs3/procedures/readdirplus.js';
 import { log } from '../util/log.js';
 import { LocalioServer, type LocalioServerStatus } from '../localio/server.js';
-import { loadFdPass } from '../localio/native.js';
+import { storageCalls } from '../localio/native.js';
 import { ControlServer, controlSocketPath } from './control.js';
 import { createMetrics, MetricsServer } from './metrics.js';
 import type { ConnectionInfo } from '../rpc/server.js';
@@ -252,19 +252,13 @@ export class NfsServer {
       // The optional addon's statAt and statMany (listing pages stat entries without building
       // BigIntStats, the next page's ahead on the thread pool) and splice calls (READ data reaches
       // the socket without a copy).
-      const native = loadFdPass().native;
-      const statAt = native?.statAt?.bind(native);
-      const statMany = native?.statMany?.bind(native);
+      const { statAt, statMany, splice } = storageCalls();
       const rtmax = this.opts.rtmax ?? 1024 * 1024;
-      const splice =
-        this.opts.spliceReads !== false && native?.pipeOpen && native.spliceIn && native.spliceOut
-          ? { pipeOpen: native.pipeOpen.bind(native), spliceIn: native.spliceIn.bind(native), spliceOut: native.spliceOut.bind(native) }
-          : undefined;
       posix = new PosixBackend(entry.path, {
         stateDir: backendState,
         statAt,
         statMany,
-        splice,
+        splice: this.opts.spliceReads !== false ? splice : undefined,
         spliceBytes: rtmax,
         directWriteBytes: this.opts.directWrites === false ? 0 : undefined,
       });
