@@ -56,12 +56,10 @@ static const char *errno_name(int e) {
 
 /* ---- helpers for the main thread ---------------------------------------- */
 
-/* Throw Error{code: 'EXXX', errno: -e, syscall} unless an exception is pending. */
-static napi_value throw_errno(napi_env env, const char *syscall, int e) {
-  bool pending = false;
+/* Error{code: 'EXXX', errno: -e, syscall}, or NULL if it could not be made. */
+static napi_value errno_error(napi_env env, const char *syscall, int e) {
   napi_value code, msg, err, num, sc;
   char text[256];
-  if (napi_is_exception_pending(env, &pending) != napi_ok || pending) return NULL;
   snprintf(text, sizeof text, "%s %s: %s", syscall, errno_name(e), strerror(e));
   if (napi_create_string_utf8(env, errno_name(e), NAPI_AUTO_LENGTH, &code) != napi_ok ||
       napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg) != napi_ok ||
@@ -69,10 +67,63 @@ static napi_value throw_errno(napi_env env, const char *syscall, int e) {
       napi_create_int32(env, -e, &num) != napi_ok ||
       napi_set_named_property(env, err, "errno", num) != napi_ok ||
       napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &sc) != napi_ok ||
-      napi_set_named_property(env, err, "syscall", sc) != napi_ok ||
-      napi_throw(env, err) != napi_ok)
-    napi_throw_error(env, "EUNKNOWN", text);
+      napi_set_named_property(env, err, "syscall", sc) != napi_ok)
+    return NULL;
+  return err;
+}
+
+/* Throw errno_error(syscall, e) unless an exception is pending. */
+static napi_value throw_errno(napi_env env, const char *syscall, int e) {
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) != napi_ok || pending) return NULL;
+  napi_value err = errno_error(env, syscall, e);
+  if (err == NULL || napi_throw(env, err) != napi_ok) napi_throw_error(env, "EUNKNOWN", strerror(e));
   return NULL;
+}
+
+/*
+ * Queue `execute` on the thread pool with `complete` back on the main thread,
+ * settling a new promise (returned; its deferred and the work go to *deferred
+ * and *work, for `complete` to settle and delete).  NULL when it could not be
+ * set up (an exception is then pending and nothing was queued: the caller
+ * frees `data`).
+ */
+static napi_value queue_promise(napi_env env, const char *name, napi_async_execute_callback execute,
+                                napi_async_complete_callback complete, void *data, napi_deferred *deferred,
+                                napi_async_work *work) {
+  napi_value promise, resource;
+  if (napi_create_promise(env, deferred, &promise) != napi_ok ||
+      napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource) != napi_ok ||
+      napi_create_async_work(env, NULL, resource, execute, complete, data, work) != napi_ok) {
+    napi_throw_error(env, NULL, "fdpass: thread-pool work could not be set up");
+    return NULL;
+  }
+  if (napi_queue_async_work(env, *work) != napi_ok) {
+    napi_delete_async_work(env, *work);
+    napi_throw_error(env, NULL, "fdpass: thread-pool work could not be queued");
+    return NULL;
+  }
+  return promise;
+}
+
+/* A typed array argument of type `type` (its elements and count); throws TypeError otherwise. */
+static int get_typed(napi_env env, napi_value v, napi_typedarray_type type, const char *what, void **data, size_t *count) {
+  napi_typedarray_type tt;
+  size_t boff;
+  napi_value ab;
+  if (napi_get_typedarray_info(env, v, &tt, count, data, &ab, &boff) != napi_ok || tt != type) {
+    char m[96];
+    snprintf(m, sizeof m, "%s must be a %s", what,
+             type == napi_uint8_array ? "Uint8Array" : type == napi_int32_array ? "Int32Array" : "BigInt64Array");
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", m);
+    return 0;
+  }
+  return 1;
+}
+
+/* A Uint8Array argument: its bytes and length. */
+static int get_bytes(napi_env env, napi_value v, const char *what, char **data, size_t *len) {
+  return get_typed(env, v, napi_uint8_array, what, (void **)data, len);
 }
 
 /* Evaluate a napi call; on failure throw (if nothing is pending) and return NULL. */
@@ -500,16 +551,11 @@ static napi_value js_pread_nowait(napi_env env, napi_callback_info info) {
   napi_value argv[5];
   int32_t fd, off, len;
   int64_t pos;
-  napi_typedarray_type tt;
-  size_t n_el, boff;
+  size_t n_el;
   void *data;
-  napi_value ab;
   static char probe;
   if (!get_args(env, info, 5, argv) || !get_nonneg(env, argv[0], "fd", &fd)) return NULL;
-  if (napi_get_typedarray_info(env, argv[1], &tt, &n_el, &data, &ab, &boff) != napi_ok || tt != napi_uint8_array) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "buf must be a Uint8Array");
-    return NULL;
-  }
+  if (!get_typed(env, argv[1], napi_uint8_array, "buf", &data, &n_el)) return NULL;
   if (!get_nonneg(env, argv[2], "offset", &off) || !get_nonneg(env, argv[3], "length", &len)) return NULL;
   if (napi_get_value_int64(env, argv[4], &pos) != napi_ok || pos < 0) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "position must be a non-negative integer");
@@ -546,26 +592,20 @@ static napi_value js_pread_nowait(napi_env env, napi_callback_info info) {
 #define STAT_AT_FIELDS 17
 
 static int stat_into(int dirfd, const char *name, int64_t *o);
-static int get_bytes(napi_env env, napi_value v, const char *what, char **data, size_t *len);
 
 static napi_value js_stat_at(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   int32_t dirfd;
-  size_t n = 0, n_el, boff;
+  size_t n = 0, n_el;
   char name[PATH_MAX];
-  napi_typedarray_type tt;
   void *data;
-  napi_value ab;
   if (!get_args(env, info, 3, argv) || !get_nonneg(env, argv[0], "dirFd", &dirfd)) return NULL;
   /* The full UTF-8 length first: a copy cut at a character boundary would name another file. */
   if (napi_get_value_string_utf8(env, argv[1], NULL, 0, &n) != napi_ok) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "name must be a string");
     return NULL;
   }
-  if (napi_get_typedarray_info(env, argv[2], &tt, &n_el, &data, &ab, &boff) != napi_ok || tt != napi_bigint64_array) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "out must be a BigInt64Array");
-    return NULL;
-  }
+  if (!get_typed(env, argv[2], napi_bigint64_array, "out", &data, &n_el)) return NULL;
   if (n_el < STAT_AT_FIELDS) {
     napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "out must have at least 17 elements");
     return NULL;
@@ -663,24 +703,18 @@ static void stat_many_complete(napi_env env, napi_status status, void *data) {
 }
 
 static napi_value js_stat_many(napi_env env, napi_callback_info info) {
-  napi_value argv[4], promise, name;
+  napi_value argv[4];
   int32_t dirfd;
   char *names;
-  size_t names_len;
-  napi_typedarray_type tt;
-  size_t n_out, n_status, boff;
+  size_t names_len, n_out, n_status;
   void *out, *st;
-  napi_value ab;
   if (!get_args(env, info, 4, argv) || !get_nonneg(env, argv[0], "dirFd", &dirfd) ||
-      !get_bytes(env, argv[1], "names", &names, &names_len))
+      !get_bytes(env, argv[1], "names", &names, &names_len) ||
+      !get_typed(env, argv[3], napi_int32_array, "status", &st, &n_status) ||
+      !get_typed(env, argv[2], napi_bigint64_array, "out", &out, &n_out))
     return NULL;
-  if (napi_get_typedarray_info(env, argv[3], &tt, &n_status, &st, &ab, &boff) != napi_ok || tt != napi_int32_array) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "status must be an Int32Array");
-    return NULL;
-  }
-  if (napi_get_typedarray_info(env, argv[2], &tt, &n_out, &out, &ab, &boff) != napi_ok || tt != napi_bigint64_array ||
-      n_out < n_status * STAT_AT_FIELDS) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "out must be a BigInt64Array of 17 elements per name");
+  if (n_out < n_status * STAT_AT_FIELDS) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "out must have 17 elements per name");
     return NULL;
   }
   /* Exactly status.length names, each NUL-terminated, none empty: checked before anything runs. */
@@ -707,20 +741,13 @@ static napi_value js_stat_many(napi_env env, napi_callback_info info) {
   t->out = out;
   t->status = st;
   if (napi_create_reference(env, argv[2], 1, &t->out_ref) != napi_ok ||
-      napi_create_reference(env, argv[3], 1, &t->status_ref) != napi_ok ||
-      napi_create_promise(env, &t->deferred, &promise) != napi_ok ||
-      napi_create_string_utf8(env, "nfs-localio:statMany", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_async_work(env, NULL, name, stat_many_execute, stat_many_complete, t, &t->work) != napi_ok) {
+      napi_create_reference(env, argv[3], 1, &t->status_ref) != napi_ok) {
     stat_many_free(env, t);
-    napi_throw_error(env, NULL, "fdpass: statMany setup failed");
+    napi_throw_error(env, NULL, "fdpass: statMany could not hold its arrays");
     return NULL;
   }
-  if (napi_queue_async_work(env, t->work) != napi_ok) {
-    napi_delete_async_work(env, t->work);
-    stat_many_free(env, t);
-    napi_throw_error(env, NULL, "fdpass: statMany queue failed");
-    return NULL;
-  }
+  napi_value promise = queue_promise(env, "nfs-localio:statMany", stat_many_execute, stat_many_complete, t, &t->deferred, &t->work);
+  if (promise == NULL) stat_many_free(env, t);
   return promise;
 }
 
@@ -800,14 +827,8 @@ static void splice_in_complete(napi_env env, napi_status status, void *data) {
   napi_value v, obj, n, size;
   if (status != napi_ok) t->err = t->err ? t->err : ECANCELED;
   if (t->err) {
-    napi_value code, msg;
-    char text[96];
-    snprintf(text, sizeof text, "splice %s: %s", errno_name(t->err), strerror(t->err));
-    napi_create_string_utf8(env, errno_name(t->err), NAPI_AUTO_LENGTH, &code);
-    napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg);
-    napi_create_error(env, code, msg, &v);
-    napi_create_int32(env, -t->err, &n);
-    napi_set_named_property(env, v, "errno", n);
+    v = errno_error(env, "splice", t->err);
+    if (v == NULL) napi_get_undefined(env, &v);
     napi_reject_deferred(env, t->deferred, v);
   } else {
     napi_create_object(env, &obj);
@@ -826,7 +847,7 @@ static void splice_in_complete(napi_env env, napi_status status, void *data) {
  * or when the pipe is full), on the thread pool; `size` is the file's size
  * afterwards.  Rejects with an errno-coded Error. */
 static napi_value js_splice_in(napi_env env, napi_callback_info info) {
-  napi_value argv[4], promise, name;
+  napi_value argv[4];
   int32_t fd, count, pw;
   int64_t pos;
   if (!get_args(env, info, 4, argv) || !get_nonneg(env, argv[0], "fd", &fd)) return NULL;
@@ -841,19 +862,8 @@ static napi_value js_splice_in(napi_env env, napi_callback_info info) {
   t->pipe_w = pw;
   t->pos = pos;
   t->count = (size_t)count;
-  if (napi_create_promise(env, &t->deferred, &promise) != napi_ok ||
-      napi_create_string_utf8(env, "nfs-localio:spliceIn", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_async_work(env, NULL, name, splice_in_execute, splice_in_complete, t, &t->work) != napi_ok) {
-    free(t);
-    napi_throw_error(env, NULL, "fdpass: spliceIn setup failed");
-    return NULL;
-  }
-  if (napi_queue_async_work(env, t->work) != napi_ok) {
-    napi_delete_async_work(env, t->work);
-    free(t);
-    napi_throw_error(env, NULL, "fdpass: spliceIn queue failed");
-    return NULL;
-  }
+  napi_value promise = queue_promise(env, "nfs-localio:spliceIn", splice_in_execute, splice_in_complete, t, &t->deferred, &t->work);
+  if (promise == NULL) free(t);
   return promise;
 }
 
@@ -870,21 +880,6 @@ static ssize_t send_nowait(int sock, const char *buf, size_t len, int more) {
   return (ssize_t)sent;
 }
 
-static int get_bytes(napi_env env, napi_value v, const char *what, char **data, size_t *len) {
-  napi_typedarray_type tt;
-  size_t n_el, boff;
-  napi_value ab;
-  void *p;
-  if (napi_get_typedarray_info(env, v, &tt, &n_el, &p, &ab, &boff) != napi_ok || tt != napi_uint8_array) {
-    char m[64];
-    snprintf(m, sizeof m, "%s must be a Uint8Array", what);
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", m);
-    return 0;
-  }
-  *data = p;
-  *len = n_el;
-  return 1;
-}
 
 /* spliceOut(socketFd, head, pipeReadFd, count, trailer) → bytes sent: `head`,
  * then `count` bytes out of the pipe, then `trailer`, to a non-blocking socket,
