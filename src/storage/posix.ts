@@ -1052,7 +1052,7 @@ export class PosixBackend implements Backend {
     for (const a of s.batches) {
       if (a.from >= from + limit) break;
       const ok = await a.done;
-      if (!ok || Date.now() - a.born > STAT_AHEAD_MS || a.stamp === undefined || a.stamp !== this.changes.stamp()) return drop();
+      if (!ok || Date.now() - a.born > STAT_AHEAD_MS || !this.changes.unchangedSince(a.stamp)) return drop();
       usable.push(a);
     }
     return usable;

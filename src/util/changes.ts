@@ -36,4 +36,9 @@ export class ChangeClock {
   stamp(): number | undefined {
     return this.running === 0 ? this.ticks : undefined;
   }
+
+  /** True when `stamp` was taken with no change in progress and none has begun or ended since. */
+  unchangedSince(stamp: number | undefined): boolean {
+    return stamp !== undefined && stamp === this.stamp();
+  }
 }

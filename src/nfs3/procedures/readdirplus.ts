@@ -154,9 +154,8 @@ export interface AheadStats {
 interface Ahead {
   page: Promise<Page | undefined>;
   born: number;
-  /** The change clock when the computation started and ended (equal, or the page is not used). */
+  /** The change clock when the computation started: the page is used only if it has not moved since. */
   before: number | undefined;
-  after?: number;
   /** The directory's ctime, mtime and size when computed; the request's gate must see the same. */
   dirStamp?: string;
 }
@@ -198,13 +197,11 @@ export function readdirplusProcedure(env: Nfs3Env): ProcedureDef<ReaddirplusArgs
     if (a === undefined) return undefined;
     ahead.delete(key);
     const page = await a.page;
-    const now = changes?.stamp();
     const fresh =
       page !== undefined &&
       Date.now() - a.born <= AHEAD_MS &&
-      a.before !== undefined &&
-      a.before === a.after &&
-      a.before === now &&
+      changes !== undefined &&
+      changes.unchangedSince(a.before) &&
       a.dirStamp === dirStamp(dir.attrs);
     if (fresh) stats.served++;
     else stats.stale++;
@@ -233,9 +230,7 @@ export function readdirplusProcedure(env: Nfs3Env): ProcedureDef<ReaddirplusArgs
       try {
         const dir = await env.gate.verify(args.dir, callerOf(ctx), { type: 'dir', may: May.READ });
         a.dirStamp = dirStamp(dir.attrs);
-        const next = await buildPage(env, dir, { ...args, cookie: page.last }, fixed);
-        a.after = changes.stamp();
-        return next;
+        return await buildPage(env, dir, { ...args, cookie: page.last }, fixed);
       } catch {
         return undefined;
       }
