@@ -254,21 +254,96 @@ export interface GuestSummary {
 }
 
 /**
+ * A guest kernel reaches its /init 2–5 s after qemu starts here (TCG). One that has not after this
+ * long hung in its own early boot (seen once in CI: 300 s, an empty console) — before any NFS
+ * traffic, so nothing of ours is involved; it is stopped and booted again, loudly, at most twice.
+ * A guest that reached its init is never retried, whatever happens to it after.
+ */
+const BOOT_LIMIT_MS = 90_000;
+const BOOT_ATTEMPTS = 3;
+const INIT_MARK = 'KVMNFS: init start';
+
+/** The console file of the qemu that run.sh (pid) started, once it is running. */
+function qemuConsole(runPid: number): string | undefined {
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      // pid (comm) state ppid …; comm may hold spaces, so read after the last ')'
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== runPid) continue;
+      const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      const file = cmd.map((a) => /^file:(.*console\.log)$/.exec(a)?.[1]).find(Boolean);
+      if (file) return file;
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return undefined;
+}
+
+/** Resolves true once the guest of this run.sh reached its init, false when it did not within BOOT_LIMIT_MS of qemu starting or the run ended first. */
+async function reachedInit(run: Running): Promise<boolean> {
+  let ended = false;
+  void run.done.then(() => (ended = true));
+  let since: number | undefined;
+  let file: string | undefined;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 250));
+    if (ended) return run.output().includes('init start');
+    file ??= run.child.pid === undefined ? undefined : qemuConsole(run.child.pid);
+    if (!file) continue; // still building, or qemu not started yet
+    since ??= Date.now();
+    try {
+      if (fs.readFileSync(file, 'latin1').includes(INIT_MARK)) return true;
+    } catch {
+      // run.sh removed its work directory: the run is ending
+    }
+    if (Date.now() - since > BOOT_LIMIT_MS) return false;
+  }
+}
+
+/**
  * Boot the Linux NFS client under qemu: mount 127.0.0.1:PORT:EXPORT (seen
  * from the guest as 10.0.2.2), run the script, power off. stdout = the
  * script's output; exit = its status (97 = mount failed, 124 = timeout).
+ * A guest hung in its own boot is booted again (see BOOT_LIMIT_MS).
  */
 export function startKernelClient(o: KernelClientOptions): Running {
   const env: NodeJS.ProcessEnv = { KVMNFS_TIMEOUT: String(o.timeoutSec ?? 300) };
   if (o.env) env.KVMNFS_ENV = Object.entries(o.env).map(([k, v]) => `${k}=${v}`).join('\n');
   if (o.nfsOpts) env.NFS_OPTS = o.nfsOpts;
   if (o.files) env.KVMNFS_FILES = o.files;
-  // run.sh's own timeout fires first; ours is only a backstop
-  return startCommand(KERNEL_RUN, [String(o.port), String(o.port), o.exportPath, o.script], {
-    env,
-    timeoutMs: ((o.timeoutSec ?? 300) + 60) * 1000,
-    killSignal: 'SIGTERM', // run.sh's trap then stops its qemu by pid
-  });
+  const boot = () =>
+    // run.sh's own timeout fires first; ours is only a backstop
+    startCommand(KERNEL_RUN, [String(o.port), String(o.port), o.exportPath, o.script], {
+      env,
+      timeoutMs: ((o.timeoutSec ?? 300) + 60) * 1000,
+      killSignal: 'SIGTERM', // run.sh's trap then stops its qemu by pid
+    });
+  let current = boot();
+  let stopped = false;
+  const done = (async (): Promise<RunResult> => {
+    for (let attempt = 1; ; attempt++) {
+      const run = current;
+      if (attempt === BOOT_ATTEMPTS || (await reachedInit(run)) || stopped) return run.done;
+      const r = await run.kill();
+      if (stopped) return r;
+      process.stderr.write(`!!! kernel client: the guest did not reach its init within ${BOOT_LIMIT_MS / 1000} s of qemu starting (a hang in its own boot, before any NFS traffic); booting it again, attempt ${attempt + 1} of ${BOOT_ATTEMPTS} !!!\n${r.stderr.slice(-1500)}\n`);
+      current = boot();
+    }
+  })();
+  return {
+    get child() {
+      return current.child;
+    },
+    done,
+    output: () => current.output(),
+    kill: async () => {
+      stopped = true;
+      await current.kill();
+      return done;
+    },
+  };
 }
 
 export function runKernelClient(o: KernelClientOptions): Promise<RunResult> {
