@@ -24,4 +24,9 @@ export interface Nfs3Env {
   changes?: ChangeClock;
   /** Where READDIRPLUS counts the pages it computes ahead (for status and metrics); its own when absent. */
   readdirplusAhead?: AheadStats;
+  /**
+   * How old (ms, from the start of its computation) a READDIRPLUS page computed ahead may be when
+   * its request comes; older ones are computed again. Default 50.
+   */
+  readdirplusAheadMs?: number;
 }

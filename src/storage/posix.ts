@@ -125,6 +125,8 @@ export interface PosixBackendOptions {
   splice?: SpliceNative;
   /** Largest read `readSpliced` serves (its pipes' size). Default 1 MiB. */
   spliceBytes?: number;
+  /** How old (ms) stats taken ahead of a listing page may be when the page uses them. Default 50. */
+  statAheadMs?: number;
 }
 
 export type StatAt = (dirFd: number, name: string, out: BigInt64Array) => number;
@@ -263,6 +265,7 @@ export class PosixBackend implements Backend {
   private readonly statAt: StatAt | undefined;
   private readonly statMany: StatMany | undefined;
   private readonly statAhead = new Map<bigint, StatAheads>();
+  private readonly statAheadMs: number;
   /** Batches started, entries served from them, and batches dropped unused as stale (tests, diagnostics). */
   readonly statAheadStats = { batches: 0, served: 0, dropped: 0 };
   /** Batches still on the thread pool (each holds a duplicate of a directory descriptor until done). */
@@ -312,6 +315,7 @@ export class PosixBackend implements Backend {
     }
     this.statAt = opts.statAt;
     this.statMany = opts.statAt !== undefined ? opts.statMany : undefined;
+    this.statAheadMs = opts.statAheadMs ?? STAT_AHEAD_MS;
     if (opts.stateDir !== undefined) {
       this.stateFile = path.join(opts.stateDir, `posix-dentries-${this.tag.toString(16).padStart(8, '0')}.json`);
       this.table.load(this.stateFile, this.rootGen);
@@ -911,7 +915,7 @@ export class PosixBackend implements Backend {
    * the thread pool — on the other core, while this page is encoded and sent —
    * and the next page takes those results instead of stat'ing on the event
    * loop (the statx calls were half of a page's cost). Only results of the
-   * same listing (the directory unchanged), at most STAT_AHEAD_MS old, with no
+   * same listing (the directory unchanged), at most STAT_AHEAD_MS (statAheadMs) old, with no
    * modifying call begun or ended through this backend since they were taken,
    * are used; anything else is stat'ed then, as without it.
    */
@@ -1052,7 +1056,7 @@ export class PosixBackend implements Backend {
     for (const a of s.batches) {
       if (a.from >= from + limit) break;
       const ok = await a.done;
-      if (!ok || Date.now() - a.born > STAT_AHEAD_MS || !this.changes.unchangedSince(a.stamp)) return drop();
+      if (!ok || Date.now() - a.born > this.statAheadMs || !this.changes.unchangedSince(a.stamp)) return drop();
       usable.push(a);
     }
     return usable;

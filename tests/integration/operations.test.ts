@@ -107,7 +107,10 @@ test('the data path in metrics and status: direct writes, spliced reads, READDIR
   const dp = JSON.parse(stdout).dataPath;
   assert.equal(dp.exports.length, 1);
   const e = dp.exports[0];
-  assert.ok(dp.readdirplusAhead.served >= 1, `pages served ahead: ${JSON.stringify(dp.readdirplusAhead)}`);
+  // Pages were computed ahead; whether each was still fresh (≤ 50 ms) when asked for depends on how
+  // busy this machine is, so only the accounting is checked here (serving them: the unit tests).
+  const ahead = dp.readdirplusAhead;
+  assert.ok(ahead.started >= 1 && ahead.served + ahead.stale <= ahead.started, `pages computed ahead: ${JSON.stringify(ahead)}`);
   if (e.directWrites.state === 'on') assert.ok(e.directWrites.writes >= 2 && e.directWrites.bytes >= 2 << 20, JSON.stringify(e.directWrites));
   else assert.match(e.directWrites.state, /^off: /);
   if (cross) {
@@ -119,7 +122,8 @@ test('the data path in metrics and status: direct writes, spliced reads, READDIR
   const ex = `{export="${e.path}"}`;
   assert.equal(value(m, `nfslocalio_direct_writes_total${ex}`), e.directWrites.writes);
   assert.equal(value(m, `nfslocalio_spliced_reads_total${ex}`), e.splicedReads.reads);
-  assert.ok(value(m, 'nfslocalio_readdirplus_ahead_total{outcome="served"}') >= 1);
+  assert.equal(value(m, 'nfslocalio_readdirplus_ahead_total{outcome="served"}'), ahead.served);
+  assert.equal(value(m, 'nfslocalio_readdirplus_ahead_total{outcome="stale"}'), ahead.stale);
   const table = (await run(process.execPath, [CLI, 'status', '--state-dir', stateDir])).stdout;
   assert.match(table, /^Data path$/m);
   assert.match(table, /READDIRPLUS pages computed ahead: \d+ served/);

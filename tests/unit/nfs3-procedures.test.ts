@@ -107,6 +107,9 @@ before(async () => {
     rtmax: 1 << 20,
     wtmax: 1 << 20,
     dtpref: 65536,
+    // How old a READDIRPLUS page computed ahead may be is one test's subject; no other may see a
+    // page recomputed for being slow (this machine may be busy).
+    readdirplusAheadMs: 60_000,
   };
   procs = createNfs3Procedures(env);
   const rootOf = async (e: Export) => table.compose(e, await e.backend.root());
@@ -129,9 +132,17 @@ before(async () => {
 
 // ---- calling helpers -------------------------------------------------------
 
+/** Each other environment's procedure table, made once (READDIRPLUS keeps pages computed ahead). */
+const otherProcs = new WeakMap<Nfs3Env, ProcedureDef[]>();
+function procsOf(e: Nfs3Env): ProcedureDef[] {
+  let p = otherProcs.get(e);
+  if (p === undefined) otherProcs.set(e, (p = createNfs3Procedures(e)));
+  return p;
+}
+
 /** Full pipeline: encode args → decode → handle → encode → decode result. */
 async function call<R>(proc: number, encodeArgs: (w: XdrWriter, a: any) => void, args: unknown, decodeRes: (r: XdrReader) => R, who: Who = ROOT, e: Nfs3Env = env): Promise<R> {
-  const p = e === env ? procs[proc] : createNfs3Procedures(e)[proc];
+  const p = e === env ? procs[proc] : procsOf(e)[proc];
   const w = new XdrWriter();
   encodeArgs(w, args);
   const a = p.decode(new XdrReader(Buffer.from(w.finish())));
@@ -165,8 +176,8 @@ const remove = (dir: Buffer, name: string, who = ROOT) => call(P.REMOVE, C.encod
 const rmdir = (dir: Buffer, name: string, who = ROOT) => call(P.RMDIR, C.encodeRmdirArgs, { object: { dir, name } }, C.decodeRmdirRes, who);
 const readdir = (dir: Buffer, cookie: bigint, count: number, cookieverf = Buffer.alloc(8)) =>
   call(P.READDIR, C.encodeReaddirArgs, { dir, cookie, cookieverf, count }, C.decodeReaddirRes);
-const readdirplus = (dir: Buffer, cookie: bigint, dircount: number, maxcount: number) =>
-  call(P.READDIRPLUS, C.encodeReaddirplusArgs, { dir, cookie, cookieverf: Buffer.alloc(8), dircount, maxcount }, C.decodeReaddirplusRes);
+const readdirplus = (dir: Buffer, cookie: bigint, dircount: number, maxcount: number, e = env) =>
+  call(P.READDIRPLUS, C.encodeReaddirplusArgs, { dir, cookie, cookieverf: Buffer.alloc(8), dircount, maxcount }, C.decodeReaddirplusRes, ROOT, e);
 
 async function lookupFh(dir: Buffer, name: string): Promise<Buffer> {
   const r = await lookup(dir, name);
@@ -823,6 +834,27 @@ test('READDIRPLUS reply-ahead: the next page is computed before it is asked for,
   const stale2 = p.stats.stale;
   ok(await readdirplus(dir, last(r2), 4096, 4096));
   assert.equal(p.stats.stale, stale2 + 1);
+});
+
+test('READDIRPLUS reply-ahead: a page computed longer ago than readdirplusAheadMs is computed again', async () => {
+  const dir = await big();
+  const aged: Nfs3Env = { ...env, readdirplusAheadMs: 0, readdirplusAhead: { started: 0, served: 0, stale: 0 } };
+  const list = async (e: Nfs3Env, pause: boolean) => {
+    const names: string[] = [];
+    for (let cookie = 0n; ; ) {
+      const r = await readdirplus(dir, cookie, 4096, 4096, e);
+      ok(r);
+      names.push(...r.entries.map((x) => `${x.name} ${x.attrs?.mode}`));
+      if (r.eof) return names;
+      cookie = r.entries[r.entries.length - 1].cookie;
+      if (pause) await new Promise((res) => setTimeout(res, 5)); // the page computed ahead is now older than 0 ms
+    }
+  };
+  assert.deepEqual(await list(aged, true), await list(env, false), 'the same listing');
+  const s = aged.readdirplusAhead!;
+  assert.ok(s.started >= 2, JSON.stringify(s));
+  assert.equal(s.served, 0, `no page older than the limit was served: ${JSON.stringify(s)}`);
+  assert.equal(s.stale, s.started, JSON.stringify(s));
 });
 
 test('READDIRPLUS: an entry that vanished mid-listing gets no attributes/handle instead of failing the call', async () => {

@@ -330,7 +330,8 @@ describe('PosixBackend', () => {
     // A listing read within the clock's granularity of the directory's last change is not kept
     // (nor stat'ed ahead): let that pass.
     await new Promise((r) => setTimeout(r, 60));
-    const b = open(native);
+    // How old stats may be is the next test's subject: here no page may miss them for being slow.
+    const b = open({ ...native, statAheadMs: 60_000 });
     const plain = open(); // stats every entry as it is served
     const list = async (be: PosixBackend) => {
       const d = await be.lookup(await be.root(), 'many');
@@ -357,6 +358,31 @@ describe('PosixBackend', () => {
     assert.ok(seen, 'the changed entry is on page 3');
     assert.equal(seen.attrs.mode, 0o600);
     assert.equal(b.statAheadStats.served, served, 'nothing from before the change was served');
+  });
+
+  it('stat-ahead: stats older than statAheadMs are not used; the page stats its entries then', async (t) => {
+    const native = statCalls();
+    if (native === undefined) return t.skip('no native statMany');
+    const dir = path.join(root, 'aged');
+    fs.mkdirSync(dir);
+    for (let i = 0; i < 120; i++) fs.writeFileSync(path.join(dir, `f${i}`), 'y'.repeat(i));
+    await new Promise((r) => setTimeout(r, 60)); // past the clock granularity of the last change (above)
+    const b = open({ ...native, statAheadMs: 0 });
+    const plain = open();
+    const list = async (be: PosixBackend, pause: boolean) => {
+      const d = await be.lookup(await be.root(), 'aged');
+      const names: string[] = [];
+      for (let cookie = 0n; ; ) {
+        const p = await be.readdirPlus(d, cookie, 20);
+        names.push(...p.entries.map((e) => `${e.name} ${e.attrs.size}`));
+        if (p.eof) return names;
+        cookie = p.entries.at(-1)!.cookie;
+        if (pause) await new Promise((r) => setTimeout(r, 5)); // every batch is then older than 0 ms
+      }
+    };
+    assert.deepEqual(await list(b, true), await list(plain, false));
+    assert.ok(b.statAheadStats.batches >= 1, `stats were taken ahead: ${JSON.stringify(b.statAheadStats)}`);
+    assert.equal(b.statAheadStats.served, 0, 'none of them was used');
   });
 
   it('sees files created behind its back and lists a large directory page by page', async () => {

@@ -139,7 +139,7 @@ async function buildPage(env: Nfs3Env, dir: Verified, args: ReaddirplusArgs, fix
   return { encoded: out.finish(), eof, last };
 }
 
-/** Pages computed ahead at once, and how long one may wait for its request. */
+/** Pages computed ahead at once, and (by default) how long one may wait for its request. */
 const MAX_AHEAD = 32;
 const AHEAD_MS = 50;
 
@@ -180,9 +180,9 @@ function aheadKey(args: ReaddirplusArgs, cookie: bigint, ctx: CallContext): stri
  * and budgets, from where this one ended) is computed while that reply
  * travels and the client reads it; the next request then only passes the gate
  * and takes it. Served only when it is fresh: computed at most AHEAD_MS
- * earlier, no modifying NFS call began or ended since it started (the change
- * clock), and the directory's ctime, mtime and size as the request's gate
- * sees them are those it was computed with. Otherwise — and for any other
+ * (env.readdirplusAheadMs) earlier, no modifying NFS call began or ended
+ * since it started (the change clock), and the directory's ctime, mtime and
+ * size as the request's gate sees them are those it was computed with. Otherwise — and for any other
  * request — the page is computed then, as always. A 10,000-entry `nfs-ls`
  * is ~190 such round trips.
  */
@@ -190,6 +190,7 @@ export function readdirplusProcedure(env: Nfs3Env): ProcedureDef<ReaddirplusArgs
   const ahead = new Map<string, Ahead>();
   const changes: ChangeClock | undefined = env.changes;
   const stats: AheadStats = env.readdirplusAhead ?? { started: 0, served: 0, stale: 0 };
+  const maxAge = env.readdirplusAheadMs ?? AHEAD_MS;
 
   /** A fresh page computed ahead for this request, if there is one (taken: used once). */
   const takeAhead = async (key: string, dir: Verified): Promise<Page | undefined> => {
@@ -199,7 +200,7 @@ export function readdirplusProcedure(env: Nfs3Env): ProcedureDef<ReaddirplusArgs
     const page = await a.page;
     const fresh =
       page !== undefined &&
-      Date.now() - a.born <= AHEAD_MS &&
+      Date.now() - a.born <= maxAge &&
       changes !== undefined &&
       changes.unchangedSince(a.before) &&
       a.dirStamp === dirStamp(dir.attrs);
@@ -216,7 +217,7 @@ export function readdirplusProcedure(env: Nfs3Env): ProcedureDef<ReaddirplusArgs
     // Oldest first (insertion order): drop the ones nobody asked for in time, then make room.
     const now = Date.now();
     for (const [k, x] of ahead) {
-      if (now - x.born <= AHEAD_MS && ahead.size < MAX_AHEAD) break;
+      if (now - x.born <= maxAge && ahead.size < MAX_AHEAD) break;
       ahead.delete(k);
     }
     const a: Ahead = { page: Promise.resolve(undefined), born: Date.now(), before: undefined };
