@@ -2,14 +2,16 @@
  * The data path shared by FileHandle, readFile/writeFile and the CLI's cp:
  * reads split by rsize and issued in parallel, writes split by wsize and
  * issued in parallel as UNSTABLE, with the uncommitted data kept (as views
- * of the WRITE messages, no extra copy) until a COMMIT returns a matching
- * verifier — and re-sent when it does not.
+ * of the WRITE messages, no extra copy; a LOCALIO write's in a recycled copy,
+ * copies.ts) until a COMMIT returns a matching verifier — and re-sent when it
+ * does not.
  */
 import { StableHow3, type StableHow3Value } from '../nfs3/constants.js';
 import { nfsError, NfsError } from './errors.js';
 import type { Nfs3Raw } from './raw.js';
 import { UncommittedSet, type Range } from './uncommitted.js';
 import type { LocalioClient } from '../localio/client.js';
+import type { CopyPool } from './copies.js';
 
 export interface ClientCounters {
   /** COMMIT calls sent. */
@@ -30,6 +32,8 @@ export interface IoCore {
   wsize: number;
   maxUncommitted: number;
   counters: ClientCounters;
+  /** Where LOCALIO UNSTABLE writes keep their copies until COMMIT (copies.ts). */
+  copies: CopyPool;
 }
 
 /**
@@ -216,9 +220,13 @@ export class WriteTracker {
       if (r) {
         if (r.status !== 0) throw nfsError(r.status, 'write', this.path);
         const seq = ++this.seq;
-        // The caller may reuse its buffer once write() resolves: keep a copy for a possible re-send.
-        if (r.committed === StableHow3.UNSTABLE) this.set.add({ start: pos, end: pos + r.count, data: Buffer.from(chunk), verf: r.verf, seq, born: born ?? seq });
-        else this.set.stable(pos, pos + r.count);
+        if (r.committed === StableHow3.UNSTABLE) {
+          // The caller may reuse its buffer once write() resolves: keep a copy for a possible re-send.
+          const { data, lease } = this.core.copies.copy(chunk.subarray(0, r.count));
+          this.set.add({ start: pos, end: pos + r.count, data, lease, verf: r.verf, seq, born: born ?? seq });
+        } else {
+          this.set.stable(pos, pos + r.count);
+        }
         this.core.counters.bytesWritten += r.count;
         return;
       }
@@ -307,7 +315,12 @@ export class WriteTracker {
         if (r.verf.equals(verf)) continue;
         if (r.seq > maxSeq) continue; // acknowledged after this COMMIT was sent: judged by the next one
         this.core.counters.resentBytes += r.end - r.start;
-        jobs.push(this.track(this.writeChunk(r.start, r.data, r.born)));
+        // Its bytes must outlive the range, which the re-send's own acknowledgement replaces.
+        r.lease?.retain();
+        const resend = this.writeChunk(r.start, r.data, r.born);
+        const letGo = () => r.lease?.release();
+        resend.then(letGo, letGo);
+        jobs.push(this.track(resend));
       }
       await Promise.all(jobs);
     } finally {

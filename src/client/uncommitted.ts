@@ -8,16 +8,30 @@
  * data (the newest bytes are what the file must end up holding); a write the
  * server made stable (FILE_SYNC/DATA_SYNC) just removes the ranges it covers.
  */
+import type { Lease } from './copies.js';
+
 export interface Range {
   start: number;
   end: number;
-  /** The bytes (a view of the WRITE message that carried them: no copy). */
+  /** The bytes: a view of the WRITE message that carried them (no copy), or of a LOCALIO write's copy. */
   data: Buffer;
   verf: Buffer;
   /** Sequence number of the write that produced it: COMMIT covers writes completed before it was sent. */
   seq: number;
   /** Sequence number of the first write of these bytes (kept across re-sends): sync() waits for these. */
   born: number;
+  /**
+   * When `data` lives in a pooled copy (a LOCALIO write, copies.ts): the set holds one reference per
+   * range, taken over from add() and given back when the range is dropped or replaced by its pieces.
+   */
+  lease?: Lease;
+}
+
+/** `r` leaves the set, replaced by `pieces` (0–2) ranges viewing its data: they hold its lease instead. */
+function handOver(r: Range, pieces: number): void {
+  if (r.lease === undefined) return;
+  for (let k = 0; k < pieces; k++) r.lease.retain();
+  r.lease.release();
 }
 
 export class UncommittedSet {
@@ -54,8 +68,10 @@ export class UncommittedSet {
     while (j < rs.length && rs[j].start < end) {
       const r = rs[j];
       this.total -= r.end - r.start;
+      const pieces = repl.length;
       if (r.start < start) repl.push({ ...r, end: start, data: r.data.subarray(0, start - r.start) });
       if (r.end > end) repl.push({ ...r, start: end, data: r.data.subarray(end - r.start) });
+      handOver(r, repl.length - pieces);
       j++;
     }
     for (const r of repl) this.total += r.end - r.start;
@@ -66,10 +82,13 @@ export class UncommittedSet {
     return i;
   }
 
-  /** Record acknowledged UNSTABLE data (replacing older data in its range). */
+  /** Record acknowledged UNSTABLE data (replacing older data in its range); the set now holds r's lease. */
   add(r: Range): void {
     const rs = this.ranges;
-    if (r.end <= r.start) return;
+    if (r.end <= r.start) {
+      r.lease?.release();
+      return;
+    }
     if (rs.length === 0 || rs[rs.length - 1].end <= r.start) {
       rs.push(r);
     } else {
@@ -103,8 +122,10 @@ export class UncommittedSet {
     const stale: Range[] = [];
     for (const r of this.ranges) {
       if (r.seq > maxSeq) keep.push(r);
-      else if (r.verf.equals(verf)) this.total -= r.end - r.start;
-      else {
+      else if (r.verf.equals(verf)) {
+        this.total -= r.end - r.start;
+        r.lease?.release();
+      } else {
         keep.push(r);
         stale.push(r);
       }

@@ -9,6 +9,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { UncommittedSet } from '../../src/client/uncommitted.js';
+import { CopyPool, Lease } from '../../src/client/copies.js';
+import { BufferPool } from '../../src/util/bufpool.js';
 
 type Op =
   | { k: 'add'; start: number; len: number; verf: number }
@@ -24,6 +26,17 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant('settle' as const), verf: fc.integer({ min: 1, max: 2 }) }) },
 );
 
+class CountingPool extends BufferPool {
+  released = 0;
+  override release(buf: Buffer): void {
+    this.released++;
+    super.release(buf);
+  }
+}
+
+/** Whether two views share their first byte's memory (never assert.equal on the ArrayBuffers: a failure would print them). */
+const sameMemory = (a: Buffer, b: Buffer) => a.buffer === b.buffer && a.byteOffset === b.byteOffset;
+
 describe('UncommittedSet', () => {
   it('matches a byte model under any sequence of operations', () => {
     fc.assert(
@@ -31,12 +44,17 @@ describe('UncommittedSet', () => {
         const set = new UncommittedSet();
         // model: per byte, the uncommitted value, its verifier and the seq of the write that put it there
         const model = new Map<number, { v: number; verf: number; seq: number }>();
+        // every other write comes with a lease (a LOCALIO copy): held once per range viewing it
+        const pool = new CountingPool(8, 1000);
+        const leases: Lease[] = [];
         let seq = 0;
         for (const o of ops) {
           if (o.k === 'add') {
             seq++;
             const data = Buffer.alloc(o.len, seq & 0xff);
-            set.add({ start: o.start, end: o.start + o.len, data, verf: Buffer.from([o.verf]), seq, born: seq });
+            const lease = seq % 2 ? new Lease(pool, pool.acquire()) : undefined;
+            if (lease) leases.push(lease);
+            set.add({ start: o.start, end: o.start + o.len, data, lease, verf: Buffer.from([o.verf]), seq, born: seq });
             for (let i = o.start; i < o.start + o.len; i++) model.set(i, { v: seq & 0xff, verf: o.verf, seq });
           } else if (o.k === 'stable') {
             set.stable(o.start, o.start + o.len);
@@ -72,10 +90,39 @@ describe('UncommittedSet', () => {
           }
           assert.equal(total, model.size);
           assert.equal(set.bytes, model.size);
+          for (const l of leases) assert.equal(l.holders, rs.filter((r) => r.lease === l).length, 'a lease is held once per range viewing it');
+          assert.equal(pool.released, leases.filter((l) => l.holders === 0).length, 'a buffer goes back to its pool once, when no range holds it');
         }
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('CopyPool: pooled copies for 64 KiB–1 MiB, reused once released, plain copies otherwise', () => {
+    const copies = new CopyPool();
+    const src = Buffer.alloc(1 << 20, 7);
+    const a = copies.copy(src);
+    assert.ok(a.lease, '1 MiB is pooled');
+    assert.ok(a.data.equals(src));
+    src.fill(9); // the caller reuses its buffer: the copy keeps the old bytes
+    assert.equal(a.data[0], 7);
+    const held = copies.copy(src); // while a is held, another buffer
+    assert.ok(!sameMemory(held.data, a.data));
+    a.lease!.release();
+    assert.equal(copies.idle, 1);
+    const b = copies.copy(src.subarray(0, 700 * 1024)); // same class (1 MiB): a's buffer again
+    assert.ok(sameMemory(b.data, a.data));
+    assert.equal(b.data.length, 700 * 1024);
+    assert.equal(b.data[0], 9);
+    b.lease!.release();
+    b.lease!.release(); // once too often: ignored, the buffer is not in the pool twice
+    assert.equal(copies.idle, 1);
+    for (const n of [1, 4096, 64 * 1024, (1 << 20) + 1]) {
+      const c = copies.copy(Buffer.alloc(n, 3));
+      assert.equal(c.lease, undefined, `${n} bytes: a plain copy`);
+      assert.equal(c.data.length, n);
+    }
+    held.lease!.release();
   });
 
   it('holds() tells whether a range is still there as given', () => {

@@ -656,6 +656,53 @@ test('local write error changes the write verifier: uncommitted data is re-sent,
   }
 });
 
+test('local writes keep pooled copies: pieces of overwritten writes, a re-send after a verifier change and reused buffers keep every byte exact', WATCHDOG, async (t) => {
+  const f = fixture('copies');
+  const dir = f.dir('export');
+  const srv = await startServer(f, [exportOf(dir)]);
+  const c = await connectTo(f, srv, dir);
+  try {
+    await c.localio.settled();
+    assert.equal(c.localio.status().state, 'local');
+    const model = Buffer.alloc(4 << 20);
+    const h = await c.open('/pool.bin', 'w');
+    /** Write `n` random bytes at `pos` from a buffer the caller scribbles over right after. */
+    const put = async (pos: number, n: number) => {
+      const b = randomBytes(n);
+      b.copy(model, pos);
+      await h.write(b, 0, n, pos);
+      b.fill(0xee); // the caller reuses its buffer: what was written must not change
+    };
+    const onDisk = () => sha(fs.readFileSync(path.join(dir, 'pool.bin')));
+    for (let round = 0; round < 2; round++) {
+      // 512 KiB writes (pooled), then unaligned overwrites of the same size class that cut them into
+      // pieces still viewing their copies, while the overwrites' own copies come from the same pool
+      for (let i = 0; i < 8; i++) await put(i * (512 << 10), 512 << 10);
+      await put(300_000, 300_000); // across the first two writes
+      await put((1 << 20) + 100_000, 400_000);
+      await put((3 << 20) + 7, 70_000);
+      assert.ok(h.uncommittedBytes >= 4 << 20);
+      if (round === 0) {
+        // A write the file system refuses changes the verifier: the next COMMIT re-sends everything.
+        const refused = await outcome(h.write(Buffer.from('x'), 0, 1, 2 ** 52));
+        assert.ok('err' in refused, JSON.stringify(refused));
+      }
+      const resent = c.stats().io.resentBytes;
+      await h.sync();
+      if (round === 0) assert.ok(c.stats().io.resentBytes - resent >= 4 << 20, 'every uncommitted byte was re-sent from its copy');
+      assert.equal(h.uncommittedBytes, 0);
+      assert.equal(onDisk(), sha(model), `round ${round}: the file holds exactly the newest bytes`);
+      assert.ok(c.copies.idle >= 1, `round ${round}: committed copies are back in the pool (${c.copies.idle})`);
+    }
+    await h.close();
+    t.diagnostic(`resent ${c.stats().io.resentBytes} bytes; ${c.copies.idle} copy buffers idle; local ${JSON.stringify(c.localio.status().local)}`);
+  } finally {
+    await c.close();
+    await srv.close();
+    f.cleanup();
+  }
+});
+
 // ---------------------------------------------------------------- 5. close under load
 
 test('close() with 16 busy local readers and writers: not pinned, client disabled, no descriptor left, no committed write lost', WATCHDOG, async (t) => {
