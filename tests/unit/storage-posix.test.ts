@@ -321,29 +321,35 @@ describe('PosixBackend', () => {
     assert.equal(openFds(), base, 'every pipe and descriptor closed');
   });
 
-  it('stat-ahead: pages take the stats made ahead for them, equal to stats made then, never older than a change', async (t) => {
-    const native = statCalls();
-    if (native === undefined) return t.skip('no native statMany');
-    const dir = path.join(root, 'many');
-    fs.mkdirSync(dir);
-    for (let i = 0; i < 300; i++) fs.writeFileSync(path.join(dir, `f${i}`), 'x'.repeat(i));
+  /** A directory of `n` files, made long enough ago that a listing of it is kept (and stat'ed ahead). */
+  const filledDir = async (name: string, n: number) => {
+    fs.mkdirSync(path.join(root, name));
+    for (let i = 0; i < n; i++) fs.writeFileSync(path.join(root, name, `f${i}`), 'x'.repeat(i));
     // A listing read within the clock's granularity of the directory's last change is not kept
     // (nor stat'ed ahead): let that pass.
     await new Promise((r) => setTimeout(r, 60));
+  };
+  /** Every page of a listing of `name`, `size` entries a page, as rows of what the stats gave; `pauseMs` between pages. */
+  const pagesOf = async (be: PosixBackend, name: string, size: number, pauseMs = 0) => {
+    const d = await be.lookup(await be.root(), name);
+    const pages = [];
+    for (let cookie = 0n; ; ) {
+      const p = await be.readdirPlus(d, cookie, size);
+      pages.push(p.entries.map((e) => [e.name, e.fileid, e.attrs.mode, e.attrs.size, e.attrs.mtime.sec, e.attrs.mtime.nsec]));
+      if (p.eof) return pages;
+      cookie = p.entries.at(-1)!.cookie;
+      if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs));
+    }
+  };
+
+  it('stat-ahead: pages take the stats made ahead for them, equal to stats made then, never older than a change', async (t) => {
+    const native = statCalls();
+    if (native === undefined) return t.skip('no native statMany');
+    await filledDir('many', 300);
     // How old stats may be is the next test's subject: here no page may miss them for being slow.
     const b = open({ ...native, statAheadMs: 60_000 });
     const plain = open(); // stats every entry as it is served
-    const list = async (be: PosixBackend) => {
-      const d = await be.lookup(await be.root(), 'many');
-      const pages = [];
-      for (let cookie = 0n; ; ) {
-        const p = await be.readdirPlus(d, cookie, 40);
-        pages.push(p.entries.map((e) => [e.name, e.fileid, e.attrs.mode, e.attrs.size, e.attrs.mtime.sec, e.attrs.mtime.nsec]));
-        if (p.eof) return pages;
-        cookie = p.entries.at(-1)!.cookie;
-      }
-    };
-    assert.deepEqual(await list(b), await list(plain));
+    assert.deepEqual(await pagesOf(b, 'many', 40), await pagesOf(plain, 'many', 40));
     assert.ok(b.statAheadStats.served >= 200, `served ${JSON.stringify(b.statAheadStats)}`);
     // A change through the backend between pages: the page showing it takes no stat from before it.
     const d = await b.lookup(await b.root(), 'many');
@@ -363,24 +369,11 @@ describe('PosixBackend', () => {
   it('stat-ahead: stats older than statAheadMs are not used; the page stats its entries then', async (t) => {
     const native = statCalls();
     if (native === undefined) return t.skip('no native statMany');
-    const dir = path.join(root, 'aged');
-    fs.mkdirSync(dir);
-    for (let i = 0; i < 120; i++) fs.writeFileSync(path.join(dir, `f${i}`), 'y'.repeat(i));
-    await new Promise((r) => setTimeout(r, 60)); // past the clock granularity of the last change (above)
+    await filledDir('aged', 120);
     const b = open({ ...native, statAheadMs: 0 });
     const plain = open();
-    const list = async (be: PosixBackend, pause: boolean) => {
-      const d = await be.lookup(await be.root(), 'aged');
-      const names: string[] = [];
-      for (let cookie = 0n; ; ) {
-        const p = await be.readdirPlus(d, cookie, 20);
-        names.push(...p.entries.map((e) => `${e.name} ${e.attrs.size}`));
-        if (p.eof) return names;
-        cookie = p.entries.at(-1)!.cookie;
-        if (pause) await new Promise((r) => setTimeout(r, 5)); // every batch is then older than 0 ms
-      }
-    };
-    assert.deepEqual(await list(b, true), await list(plain, false));
+    // 5 ms between pages: every batch taken ahead is then older than 0 ms
+    assert.deepEqual(await pagesOf(b, 'aged', 20, 5), await pagesOf(plain, 'aged', 20));
     assert.ok(b.statAheadStats.batches >= 1, `stats were taken ahead: ${JSON.stringify(b.statAheadStats)}`);
     assert.equal(b.statAheadStats.served, 0, 'none of them was used');
   });
