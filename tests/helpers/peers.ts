@@ -281,7 +281,7 @@ function qemuConsole(runPid: number): string | undefined {
   return undefined;
 }
 
-/** Resolves true once the guest of this run.sh reached its init, false when it did not within BOOT_LIMIT_MS of qemu starting or the run ended first. */
+/** True once the guest of this run.sh reached its init; false when it has not within BOOT_LIMIT_MS of qemu starting, or the run ended without it. */
 async function reachedInit(run: Running): Promise<boolean> {
   let ended = false;
   void run.done.then(() => (ended = true));

@@ -182,8 +182,9 @@ function aheadKey(args: ReaddirplusArgs, cookie: bigint, ctx: CallContext): stri
  * and takes it. Served only when it is fresh: computed at most AHEAD_MS
  * (env.readdirplusAheadMs) earlier, no modifying NFS call began or ended
  * since it started (the change clock), and the directory's ctime, mtime and
- * size as the request's gate sees them are those it was computed with. Otherwise — and for any other
- * request — the page is computed then, as always. A 10,000-entry `nfs-ls`
+ * size as the request's gate sees them are those it was computed with.
+ * Otherwise — and for any other request — the page is computed then, as
+ * always. A 10,000-entry `nfs-ls`
  * is ~190 such round trips.
  */
 export function readdirplusProcedure(env: Nfs3Env): ProcedureDef<ReaddirplusArgs, ReaddirplusRes> & { stats: AheadStats } {
