@@ -19,7 +19,7 @@ import { FileHandle, type FileHandleHost } from './filehandle.js';
 import { Dir, type DirOptions } from './dir.js';
 import { Dirent, NFS_SUPER_MAGIC, Stats, type StatFs } from './stats.js';
 import type { ClientCounters } from './io.js';
-import { CopyPool } from './copies.js';
+import { ClientBuffers } from './buffers.js';
 import type { MountRaw, Nfs3Raw } from './raw.js';
 import type { RpcTransport, TransportStats } from './transport.js';
 import { components, joinPath, mapLimit, parseMode, parseOpenFlags, toSattrTimes, type TimeLike } from './util.js';
@@ -105,8 +105,8 @@ export class NfsClient implements FileHandleHost {
   /** LOCALIO: state, counters, and the local data path the fs layer (IoCore) uses when the server is on this host. */
   readonly localio: LocalioClient;
   readonly counters: ClientCounters = { commits: 0, verifierMismatches: 0, resentBytes: 0, bytesRead: 0, bytesWritten: 0 };
-  /** @internal the copies LOCALIO UNSTABLE writes keep until COMMIT (IoCore). */
-  readonly copies = new CopyPool();
+  /** @internal recycled buffers of the LOCALIO data path: write copies kept until COMMIT, pieces read (IoCore). */
+  readonly buffers = new ClientBuffers();
   private readonly opts: ResolvedOptions;
   private readonly transports: RpcTransport[];
   private readonly handles = new Set<FileHandle>();

@@ -3,7 +3,7 @@
  * reads split by rsize and issued in parallel, writes split by wsize and
  * issued in parallel as UNSTABLE, with the uncommitted data kept (as views
  * of the WRITE messages, no extra copy; a LOCALIO write's in a recycled copy,
- * copies.ts) until a COMMIT returns a matching verifier — and re-sent when it
+ * buffers.ts) until a COMMIT returns a matching verifier — and re-sent when it
  * does not.
  */
 import { StableHow3, type StableHow3Value } from '../nfs3/constants.js';
@@ -11,7 +11,7 @@ import { nfsError, NfsError } from './errors.js';
 import type { Nfs3Raw } from './raw.js';
 import { UncommittedSet, type Range } from './uncommitted.js';
 import type { LocalioClient } from '../localio/client.js';
-import type { CopyPool } from './copies.js';
+import type { ClientBuffers } from './buffers.js';
 
 export interface ClientCounters {
   /** COMMIT calls sent. */
@@ -32,8 +32,8 @@ export interface IoCore {
   wsize: number;
   maxUncommitted: number;
   counters: ClientCounters;
-  /** Where LOCALIO UNSTABLE writes keep their copies until COMMIT (copies.ts). */
-  copies: CopyPool;
+  /** Recycled buffers of the LOCALIO path: UNSTABLE writes' copies until COMMIT, pieces read (buffers.ts). */
+  buffers: ClientBuffers;
 }
 
 /**
@@ -51,13 +51,14 @@ export interface ReadPiece {
 /** READ [pos, pos+len) (len ≤ rsize) until done, EOF or a short reply; re-asks on short non-EOF replies. */
 export async function readPiece(core: IoCore, fh: Buffer, pos: number, len: number, syscall: string, path?: string): Promise<ReadPiece> {
   if (core.localio?.isLocal) {
-    const buf = Buffer.allocUnsafe(len);
+    const { data: buf, lease } = core.buffers.take(len);
     const r = await core.localio.read(fh, pos, buf, 0, len);
-    if (r) {
-      if (r.status !== 0) throw nfsError(r.status, syscall, path);
+    if (r?.status === 0) {
       core.counters.bytesRead += r.n;
-      return { chunks: r.n ? [buf.subarray(0, r.n)] : [], length: r.n, eof: r.eof, release: () => undefined };
+      return { chunks: r.n ? [buf.subarray(0, r.n)] : [], length: r.n, eof: r.eof, release: () => lease?.release() };
     }
+    lease?.release();
+    if (r) throw nfsError(r.status, syscall, path);
   }
   const chunks: Buffer[] = [];
   const releases: Array<() => void> = [];
@@ -222,7 +223,7 @@ export class WriteTracker {
         const seq = ++this.seq;
         if (r.committed === StableHow3.UNSTABLE) {
           // The caller may reuse its buffer once write() resolves: keep a copy for a possible re-send.
-          const { data, lease } = this.core.copies.copy(chunk.subarray(0, r.count));
+          const { data, lease } = this.core.buffers.copy(chunk.subarray(0, r.count));
           this.set.add({ start: pos, end: pos + r.count, data, lease, verf: r.verf, seq, born: born ?? seq });
         } else {
           this.set.stable(pos, pos + r.count);

@@ -8,7 +8,7 @@
  * data (the newest bytes are what the file must end up holding); a write the
  * server made stable (FILE_SYNC/DATA_SYNC) just removes the ranges it covers.
  */
-import type { Lease } from './copies.js';
+import type { Lease } from './buffers.js';
 
 export interface Range {
   start: number;
@@ -21,7 +21,7 @@ export interface Range {
   /** Sequence number of the first write of these bytes (kept across re-sends): sync() waits for these. */
   born: number;
   /**
-   * When `data` lives in a pooled copy (a LOCALIO write, copies.ts): the set holds one reference per
+   * When `data` lives in a pooled copy (a LOCALIO write, buffers.ts): the set holds one reference per
    * range, taken over from add() and given back when the range is dropped or replaced by its pieces.
    */
   lease?: Lease;

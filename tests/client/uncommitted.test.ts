@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { UncommittedSet } from '../../src/client/uncommitted.js';
-import { CopyPool, Lease } from '../../src/client/copies.js';
+import { Lease } from '../../src/client/buffers.js';
 import { BufferPool } from '../../src/util/bufpool.js';
 
 type Op =
@@ -33,9 +33,6 @@ class CountingPool extends BufferPool {
     super.release(buf);
   }
 }
-
-/** Whether two views share their first byte's memory (never assert.equal on the ArrayBuffers: a failure would print them). */
-const sameMemory = (a: Buffer, b: Buffer) => a.buffer === b.buffer && a.byteOffset === b.byteOffset;
 
 describe('UncommittedSet', () => {
   it('matches a byte model under any sequence of operations', () => {
@@ -96,33 +93,6 @@ describe('UncommittedSet', () => {
       }),
       { numRuns: 500 },
     );
-  });
-
-  it('CopyPool: pooled copies for 64 KiB–1 MiB, reused once released, plain copies otherwise', () => {
-    const copies = new CopyPool();
-    const src = Buffer.alloc(1 << 20, 7);
-    const a = copies.copy(src);
-    assert.ok(a.lease, '1 MiB is pooled');
-    assert.ok(a.data.equals(src));
-    src.fill(9); // the caller reuses its buffer: the copy keeps the old bytes
-    assert.equal(a.data[0], 7);
-    const held = copies.copy(src); // while a is held, another buffer
-    assert.ok(!sameMemory(held.data, a.data));
-    a.lease!.release();
-    assert.equal(copies.idle, 1);
-    const b = copies.copy(src.subarray(0, 700 * 1024)); // same class (1 MiB): a's buffer again
-    assert.ok(sameMemory(b.data, a.data));
-    assert.equal(b.data.length, 700 * 1024);
-    assert.equal(b.data[0], 9);
-    b.lease!.release();
-    b.lease!.release(); // once too often: ignored, the buffer is not in the pool twice
-    assert.equal(copies.idle, 1);
-    for (const n of [1, 4096, 64 * 1024, (1 << 20) + 1]) {
-      const c = copies.copy(Buffer.alloc(n, 3));
-      assert.equal(c.lease, undefined, `${n} bytes: a plain copy`);
-      assert.equal(c.data.length, n);
-    }
-    held.lease!.release();
   });
 
   it('holds() tells whether a range is still there as given', () => {

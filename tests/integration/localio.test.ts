@@ -692,10 +692,46 @@ test('local writes keep pooled copies: pieces of overwritten writes, a re-send a
       if (round === 0) assert.ok(c.stats().io.resentBytes - resent >= 4 << 20, 'every uncommitted byte was re-sent from its copy');
       assert.equal(h.uncommittedBytes, 0);
       assert.equal(onDisk(), sha(model), `round ${round}: the file holds exactly the newest bytes`);
-      assert.ok(c.copies.idle >= 1, `round ${round}: committed copies are back in the pool (${c.copies.idle})`);
+      assert.ok(c.buffers.idle >= 1, `round ${round}: committed copies are back in the pool (${c.buffers.idle})`);
     }
     await h.close();
-    t.diagnostic(`resent ${c.stats().io.resentBytes} bytes; ${c.copies.idle} copy buffers idle; local ${JSON.stringify(c.localio.status().local)}`);
+    t.diagnostic(`resent ${c.stats().io.resentBytes} bytes; ${c.buffers.idle} copy buffers idle; local ${JSON.stringify(c.localio.status().local)}`);
+  } finally {
+    await c.close();
+    await srv.close();
+    f.cleanup();
+  }
+});
+
+test('pieces read locally come in recycled buffers: released ones are reused, one kept is never overwritten, every byte is the file\'s', WATCHDOG, async () => {
+  const f = fixture('pieces');
+  const dir = f.dir('export');
+  const content = randomBytes(8 * 1024 * 1024 + 4321);
+  fs.writeFileSync(path.join(dir, 'p.bin'), content);
+  fs.chmodSync(path.join(dir, 'p.bin'), 0o644);
+  const srv = await startServer(f, [exportOf(dir)]);
+  const c = await connectTo(f, srv, dir);
+  try {
+    await c.localio.settled();
+    assert.equal(c.localio.status().state, 'local');
+    const reads = c.localio.status().local.reads;
+    const h = await c.open('/p.bin', 'r');
+    for (let pass = 0; pass < 2; pass++) {
+      let kept: { chunks: Buffer[]; at: number } | undefined;
+      let at = 0;
+      for await (const p of h.pieces({ start: 0, readAhead: 4 })) {
+        assert.ok(Buffer.concat(p.chunks).equals(content.subarray(at, at + p.length)), `pass ${pass}: bytes at ${at}`);
+        if (kept === undefined) kept = { chunks: p.chunks, at }; // not released: its buffer must stay ours
+        else p.release();
+        at += p.length;
+      }
+      assert.equal(at, content.length);
+      const k = kept!;
+      assert.ok(Buffer.concat(k.chunks).equals(content.subarray(k.at, k.at + Buffer.concat(k.chunks).length)), 'the piece kept still holds its bytes');
+    }
+    assert.ok(c.localio.status().local.reads - reads >= 16, 'read locally');
+    assert.ok(c.buffers.idle >= 1, `released pieces' buffers are back in the pool (${c.buffers.idle})`);
+    await h.close();
   } finally {
     await c.close();
     await srv.close();
