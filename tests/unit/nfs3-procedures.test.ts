@@ -847,7 +847,13 @@ test('READDIRPLUS reply-ahead: a page computed longer ago than readdirplusAheadM
       names.push(...r.entries.map((x) => `${x.name} ${x.attrs?.mode}`));
       if (r.eof) return names;
       cookie = r.entries[r.entries.length - 1].cookie;
-      if (pause) await new Promise((res) => setTimeout(res, 5)); // the page computed ahead is now older than 0 ms
+      if (pause) {
+        // Let the next page's computation start (it stamps its age then), then let the wall clock move
+        // on: a timer alone may fire early by Date.now(), as libuv measures from the loop's cached time.
+        await new Promise((res) => setImmediate(res));
+        const t = Date.now();
+        while (Date.now() - t < 2) await new Promise((res) => setTimeout(res, 1));
+      }
     }
   };
   assert.deepEqual(await list(aged, true), await list(env, false), 'the same listing');
