@@ -120,6 +120,8 @@ export class RpcServer extends EventEmitter {
   private readonly counters = { connectionsTotal: 0, calls: 0, garbageRecords: 0, oversizedRecords: 0 };
   /** Buffers for reassembling large records (WRITE), shared by all connections. */
   readonly recordPool: BufferPool;
+  /** Buffers for what a spliced reply could not send at once (sendWithTail), shared by all connections. */
+  readonly tailPool: BufferPool;
 
   constructor(programs: RpcProgram[], opts: RpcServerOptions = {}) {
     super();
@@ -130,6 +132,7 @@ export class RpcServer extends EventEmitter {
     this.drc = opts.drc ?? new DuplicateRequestCache();
     // PAYLOAD_ALIGN more than a record, so a WRITE's data can start on a page boundary (RecordReader).
     this.recordPool = new BufferPool(this.maxRecord + PAYLOAD_ALIGN, 16);
+    this.tailPool = new BufferPool(this.maxRecord + PAYLOAD_ALIGN, 16);
     this.server = net.createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s));
     this.server.on('error', (err) => this.emit('error', err));
   }
@@ -394,9 +397,10 @@ class Connection {
    * A reply whose chunk `at` is a tail (READ data in a pipe): when nothing is queued on the socket,
    * the tail writes record mark, header, its data and trailer straight to the socket's descriptor —
    * the data without a copy — as far as the socket takes them now; whatever is left (or all of it,
-   * when the socket is busy) is copied out once and goes through the socket's own write queue, after
-   * what went out directly. Writing behind libuv's back is safe only while its queue is empty, and
-   * nothing else can write between the check and the call (one thread).
+   * when the socket is busy) is copied out once, into a pooled buffer given back once the socket has
+   * it, and goes through the socket's own write queue, after what went out directly. Writing behind
+   * libuv's back is safe only while its queue is empty, and nothing else can write between the check
+   * and the call (one thread).
    */
   private sendWithTail(chunks: ReplyChunk[], at: number, len: number, sent?: () => void): void {
     const tail = chunks[at] as ReplyTail;
@@ -404,17 +408,25 @@ class Connection {
     const head = Buffer.concat([recordMark(len), ...(chunks.slice(0, at) as Buffer[])]);
     const trailer = at + 1 < chunks.length ? Buffer.concat(chunks.slice(at + 1) as Buffer[]) : EMPTY;
     const total = head.length + tail.length + trailer.length;
+    const pool = this.owner.tailPool;
     let out = 0;
+    let pooled: Buffer | undefined;
     try {
       const fd = this.idleDescriptor();
       if (fd >= 0) out = tail.sendTo(fd, head, trailer);
       if (out < total) {
-        const rest = Buffer.allocUnsafe(total - out);
+        pooled = total - out <= pool.size ? pool.acquire() : undefined;
+        const rest = pooled ? pooled.subarray(0, total - out) : Buffer.allocUnsafe(total - out);
         let p = 0;
         if (out < head.length) p += head.copy(rest, 0, out);
         if (out < head.length + tail.length) p += tail.copyRest(rest, p);
         trailer.copy(rest, p, Math.max(0, out - head.length - tail.length));
-        const ok = this.socket.write(rest, () => sent?.());
+        const held = pooled;
+        pooled = undefined; // the socket's now: back to the pool when it has written it
+        const ok = this.socket.write(rest, () => {
+          if (held) pool.release(held);
+          sent?.();
+        });
         if (!ok) {
           this.writeBlocked = true;
           this.updateFlow();
@@ -422,6 +434,7 @@ class Connection {
         return;
       }
     } catch (err) {
+      if (pooled) pool.release(pooled);
       log.debug('rpc.reply.failed', { conn: this.id, err: err as Error });
       this.socket.destroy();
     }
