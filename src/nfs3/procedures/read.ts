@@ -23,6 +23,8 @@ import { BufferPool } from '../../util/bufpool.js';
  * hottest path.
  */
 const EMPTY = Buffer.alloc(0);
+/** Reads above this size take the zero-copy or pooled ways; smaller ones a small buffer of their own. */
+const LARGE_READ = 64 * 1024;
 
 export function readProcedure(env: Nfs3Env): ProcedureDef<ReadArgs, ReadRes> {
   // Reply buffers are recycled once the socket has the bytes (see BufferPool).
@@ -41,18 +43,19 @@ export function readProcedure(env: Nfs3Env): ProcedureDef<ReadArgs, ReadRes> {
         if (offset + BigInt(count) > NFS3_OFFSET_MAX) count = Number(NFS3_OFFSET_MAX - offset);
         const b = v.export.backend;
         const attrs = toFattr3(v.attrs, v.export);
+        const large = count > LARGE_READ;
         // Zero copy: the data in a pipe, spliced from the page cache to the socket by the connection.
-        if (b.readSpliced && count > 64 * 1024) {
+        if (b.readSpliced && large) {
           const s = await b.readSpliced(v.node, offset, count);
           if (s !== undefined) return { status: 0, attrs, count: s.length, eof: s.eof, data: EMPTY, spliced: s, release: () => s.release() };
         }
         // Zero copy when the backend can lend its buffer (the read-ahead's).
-        if (b.readLent && count > 64 * 1024) {
+        if (b.readLent && large) {
           const lent = await b.readLent(v.node, offset, count);
           return { status: 0, attrs, count: lent.data.length, eof: lent.eof, data: lent.data, release: lent.release };
         }
         // Small reads take a small buffer; large ones a pooled rtmax buffer.
-        const pooled = count > 64 * 1024 ? pool.acquire() : undefined;
+        const pooled = large ? pool.acquire() : undefined;
         const buf = pooled ? pooled.subarray(0, count) : Buffer.allocUnsafe(count);
         let r;
         try {
