@@ -33,11 +33,15 @@
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <time.h>
 #include <unistd.h>
 
 #define MAX_FDS 8
 #define MAX_MSG (1024 * 1024)
+/* The kernel's CA_NAME_MAX: a congestion control name is at most 15 bytes. */
+#define CA_NAME_MAX 16
 
 static const char *errno_name(int e) {
   switch (e) {
@@ -912,6 +916,35 @@ static napi_value js_splice_out(napi_env env, napi_callback_info info) {
   return make_int(env, (int)(hlen + moved + (size_t)t));
 }
 
+/* tcpCongestion(socketFd, name?) → the congestion control the TCP socket uses
+ * after setting it to `name` (when given).  Throws an errno-coded Error when
+ * the kernel refuses (ENOENT: not built in; EPERM: not in
+ * net.ipv4.tcp_allowed_congestion_control for an unprivileged process). */
+static napi_value js_tcp_congestion(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int32_t sock;
+  if (!get_args(env, info, 2, argv) || !get_nonneg(env, argv[0], "socketFd", &sock)) return NULL;
+  napi_valuetype t;
+  CHECK(env, napi_typeof(env, argv[1], &t));
+  if (t == napi_string) {
+    char name[CA_NAME_MAX + 1]; /* one more than a name may have: a longer one shows as n == CA_NAME_MAX */
+    size_t n = 0;
+    CHECK(env, napi_get_value_string_utf8(env, argv[1], name, sizeof name, &n));
+    if (n == 0 || n >= CA_NAME_MAX) return throw_errno(env, "setsockopt", EINVAL);
+    if (setsockopt(sock, IPPROTO_TCP, TCP_CONGESTION, name, (socklen_t)n) < 0) return throw_errno(env, "setsockopt", errno);
+  } else if (t != napi_undefined) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "name must be a string");
+    return NULL;
+  }
+  char now[CA_NAME_MAX + 1];
+  socklen_t len = CA_NAME_MAX;
+  memset(now, 0, sizeof now);
+  if (getsockopt(sock, IPPROTO_TCP, TCP_CONGESTION, now, &len) < 0) return throw_errno(env, "getsockopt", errno);
+  napi_value out;
+  CHECK(env, napi_create_string_utf8(env, now, strnlen(now, (size_t)len), &out));
+  return out;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
     { "listen", NULL, js_listen, NULL, NULL, NULL, napi_enumerable, NULL },
@@ -928,6 +961,7 @@ NAPI_MODULE_INIT() {
     { "pipeOpen", NULL, js_pipe_open, NULL, NULL, NULL, napi_enumerable, NULL },
     { "spliceIn", NULL, js_splice_in, NULL, NULL, NULL, napi_enumerable, NULL },
     { "spliceOut", NULL, js_splice_out, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "tcpCongestion", NULL, js_tcp_congestion, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

@@ -69,6 +69,12 @@ export interface FdPassNative {
    * on a socket error.
    */
   spliceOut?(socketFd: number, head: Uint8Array, pipeReadFd: number, count: number, trailer: Uint8Array): number;
+  /**
+   * The TCP congestion control of socket `socketFd` (TCP_CONGESTION), after setting it to `name`
+   * when given. Throws errno-coded with syscall 'setsockopt' when the kernel refuses the name
+   * (EPERM, ENOENT), 'getsockopt' when the descriptor is no TCP socket. (Optional, like statAt.)
+   */
+  tcpCongestion?(socketFd: number, name?: string): string;
 }
 
 export type FdPassLoadResult = { native: FdPassNative } | { native: undefined; reason: string };

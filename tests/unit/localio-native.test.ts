@@ -353,6 +353,32 @@ ntest('splice: a file range through a pipe into a socket, byte for byte; errors 
   }
 });
 
+ntest('tcpCongestion: reads and sets a TCP socket\'s congestion control; refusals are errno-coded', async (native) => {
+  const systemDefault = fs.readFileSync('/proc/sys/net/ipv4/tcp_congestion_control', 'utf8').trim();
+  const srv = net.createServer();
+  await new Promise<void>((res) => srv.listen(0, '127.0.0.1', res));
+  const peer = net.connect((srv.address() as net.AddressInfo).port, '127.0.0.1');
+  const accepted: net.Socket = await new Promise((res) => srv.once('connection', res));
+  const file = fs.openSync(path.join(tmp, 'not-a-socket'), 'w');
+  try {
+    const fd = (accepted as unknown as { _handle: { fd: number } })._handle.fd;
+    assert.equal(native.tcpCongestion!(fd), systemDefault);
+    assert.equal(native.tcpCongestion!(fd, 'reno'), 'reno');
+    assert.equal(native.tcpCongestion!(fd), 'reno');
+    assert.throws(() => native.tcpCongestion!(fd, 'no-such-cc'), { code: 'ENOENT', syscall: 'setsockopt' });
+    assert.throws(() => native.tcpCongestion!(fd, 'x'.repeat(16)), { code: 'EINVAL', syscall: 'setsockopt' });
+    assert.throws(() => native.tcpCongestion!(fd, ''), { code: 'EINVAL', syscall: 'setsockopt' });
+    assert.equal(native.tcpCongestion!(fd), 'reno', 'a refused name changes nothing');
+    assert.throws(() => native.tcpCongestion!(file), { code: 'ENOTSOCK', syscall: 'getsockopt' });
+    assert.throws(() => native.tcpCongestion!(fd, 7 as unknown as string), { code: 'ERR_INVALID_ARG_TYPE' });
+  } finally {
+    fs.closeSync(file);
+    peer.destroy();
+    accepted.destroy();
+    srv.close();
+  }
+});
+
 ntest('statMany: many names statted on the thread pool, each as statAt gives it; its arguments are checked', async (native) => {
   const dir = fs.mkdtempSync(path.join(tmp, 'many-'));
   const names = ['a', 'bé', 'c'.repeat(200), 'missing'];
