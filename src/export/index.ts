@@ -17,6 +17,7 @@ export {
   hostMatches,
   parseHostPattern,
   canonicalAddress,
+  isSameHost,
   DnsHostResolver,
   getDefaultResolver,
   HostPatternError,

@@ -96,6 +96,18 @@ function isLoopback(a: { family: 4 | 6; bytes: Buffer }): boolean {
   return a.bytes.subarray(0, 15).every((b) => b === 0) && a.bytes[15] === 1;
 }
 
+/**
+ * Whether a connection from `remote` to `local` (socket addresses as text) stays on this host: the
+ * peer is a loopback address (127/8, ::1, IPv4-mapped or not), or the same address we were reached on.
+ */
+export function isSameHost(remote: string, local: string): boolean {
+  const r = canonicalAddress(remote);
+  if (r === undefined) return false;
+  if (isLoopback(r)) return true;
+  const l = canonicalAddress(local);
+  return l !== undefined && l.family === r.family && l.bytes.equals(r.bytes);
+}
+
 function maskInPlace(bytes: Buffer, prefix: number): void {
   for (let i = 0; i < bytes.length; i++) {
     const bits = Math.max(0, Math.min(8, prefix - i * 8));

@@ -5,6 +5,7 @@ import {
   hostMatches,
   parseHostPattern,
   canonicalAddress,
+  isSameHost,
   DnsHostResolver,
   type HostResolver,
 } from '../../src/export/match.js';
@@ -32,6 +33,25 @@ test('IPv4-mapped IPv6 and zone ids are normalised', () => {
   assert.deepEqual(canonicalAddress('::FFFF:7f00:1'), { family: 4, bytes: Buffer.from([127, 0, 0, 1]) });
   assert.equal(canonicalAddress('fe80::1%eth0')?.family, 6);
   assert.equal(canonicalAddress('nonsense'), undefined);
+});
+
+test('same host: a loopback peer, or the very address the connection arrived on', () => {
+  for (const [remote, local] of [
+    ['127.0.0.1', '127.0.0.1'],
+    ['127.3.4.5', '127.0.0.1'],
+    ['::1', '::1'],
+    ['::ffff:127.0.0.1', '::ffff:127.0.0.1'],
+    ['10.0.0.7', '10.0.0.7'],
+    ['::ffff:10.0.0.7', '10.0.0.7'],
+    ['fe80::1%eth0', 'fe80::1'],
+  ]) assert.equal(isSameHost(remote, local), true, `${remote} → ${local}`);
+  for (const [remote, local] of [
+    ['10.0.0.8', '10.0.0.7'],
+    ['::2', '::1'],
+    ['10.0.0.7', '::ffff:10.0.0.8'],
+    ['nonsense', 'nonsense'],
+    ['10.0.0.7', '?'],
+  ]) assert.equal(isSameHost(remote, local), false, `${remote} → ${local}`);
 });
 
 test('exact IPv4 and IPv6 addresses', async () => {
