@@ -30,6 +30,12 @@ export interface RpcServerOptions {
   maxConnections?: number;
   /** Shared duplicate request cache; one is created when omitted. */
   drc?: DuplicateRequestCache;
+  /**
+   * Called once per accepted connection with its descriptor, before its first read, to adjust the
+   * socket (the NFS server sets the TCP congestion control of same-host connections:
+   * server/same-host-tcp.ts). What it returns is shown as the connection's `congestion`.
+   */
+  tuneSocket?: (fd: number, peer: Peer, local: { address: string; port: number }) => string | undefined;
 }
 
 export interface RpcServerStats {
@@ -50,6 +56,8 @@ export interface ConnectionInfo {
   /** Credential flavour and uid of the latest call ('none' before any). */
   authFlavor: 'none' | 'sys' | 'unknown';
   uid?: number;
+  /** What `tuneSocket` reported for this connection (its TCP congestion control). */
+  congestion?: string;
 }
 
 /** Per-call outcome, for observers (metrics, tests). */
@@ -65,6 +73,17 @@ export interface CallEvent {
 }
 
 let nextConnectionId = 1;
+
+/** Node's libuv handle under a socket (not public API: probed, never assumed). */
+function handleOf(socket: net.Socket): { fd?: unknown; writeQueueSize?: unknown } | null | undefined {
+  return (socket as unknown as { _handle?: { fd?: unknown; writeQueueSize?: unknown } | null })._handle;
+}
+
+/** The socket's descriptor, or -1 when Node does not expose one. */
+function descriptorOf(socket: net.Socket): number {
+  const fd = handleOf(socket)?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : -1;
+}
 const EMPTY = Buffer.alloc(0);
 
 /**
@@ -117,6 +136,8 @@ export class RpcServer extends EventEmitter {
   readonly maxRecord: number;
   private readonly maxInFlight: number;
   private readonly maxConnections: number;
+  /** @internal */
+  readonly tuneSocket: RpcServerOptions['tuneSocket'];
   private readonly counters = { connectionsTotal: 0, calls: 0, garbageRecords: 0, oversizedRecords: 0 };
   /** Buffers for reassembling large records (WRITE), shared by all connections. */
   readonly recordPool: BufferPool;
@@ -130,6 +151,7 @@ export class RpcServer extends EventEmitter {
     this.maxInFlight = opts.maxInFlight ?? 32;
     this.maxConnections = opts.maxConnections ?? 1024;
     this.drc = opts.drc ?? new DuplicateRequestCache();
+    this.tuneSocket = opts.tuneSocket;
     // PAYLOAD_ALIGN more than a record, so a WRITE's data can start on a page boundary (RecordReader).
     this.recordPool = new BufferPool(this.maxRecord + PAYLOAD_ALIGN, 16);
     this.tailPool = new BufferPool(this.maxRecord + PAYLOAD_ALIGN, 16);
@@ -284,6 +306,8 @@ class Connection {
     this.local = { address: socket.localAddress ?? '?', port: socket.localPort ?? 0 };
     this.reader = new RecordReader(maxRecord, (rec, release) => this.onRecord(rec, release), owner.recordPool, owner.locatePayload);
     this.info = { id, peer: this.peer, since: new Date(), calls: 0, authFlavor: 'unknown' };
+    const fd = descriptorOf(socket);
+    if (owner.tuneSocket && fd >= 0) this.info.congestion = owner.tuneSocket(fd, this.peer, this.local);
     owner.track(this.info, id);
     owner.emit('connect', { id, peer: this.peer });
     log.info('client.connected', { conn: id, peer: `${this.peer.address}:${this.peer.port}` });
@@ -443,10 +467,9 @@ class Connection {
 
   /** The socket's descriptor when nothing is queued to be written on it (else -1). */
   private idleDescriptor(): number {
-    const h = (this.socket as unknown as { _handle?: { fd?: unknown; writeQueueSize?: unknown } | null })._handle;
-    if (h == null || typeof h.fd !== 'number' || h.fd < 0) return -1;
-    if (this.socket.writableLength !== 0 || h.writeQueueSize !== 0) return -1;
-    return h.fd;
+    const fd = descriptorOf(this.socket);
+    if (fd < 0 || this.socket.writableLength !== 0 || handleOf(this.socket)?.writeQueueSize !== 0) return -1;
+    return fd;
   }
 
   private async dispatch(record: Buffer, keepArgs: () => () => void): Promise<void> {
