@@ -43,6 +43,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--no-write-behind', 'answer UNSTABLE WRITEs only after their data is in the file system')
     .option('--no-direct-writes', 'write all WRITE data through the page cache (default: large aligned writes use O_DIRECT)')
     .option('--no-splice-reads', 'copy READ data through memory (default: large READs are spliced from the page cache to the socket)')
+    .option('--same-host-cc <name>', 'TCP congestion control for connections from this host ("system": leave them to the system default)', 'reno')
     .option('--metrics <[host:]port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (host defaults to 127.0.0.1)')
     .option('--rendezvous <dir>', 'LOCALIO rendezvous directory (default $NFS_LOCALIO_RENDEZVOUS, /run/nfs-localio or $TMPDIR/nfs-localio)')
     .action(async (dir: string | undefined, o) => {

@@ -17,6 +17,7 @@ export interface ServeOptions {
   spliceReads?: boolean;
   rendezvous?: string;
   metrics?: string;
+  sameHostCc?: string;
 }
 
 function urlHost(h: string): string {
@@ -54,6 +55,7 @@ export async function serve(dir: string | undefined, o: ServeOptions): Promise<n
     spliceReads: o.spliceReads,
     rendezvous: o.rendezvous,
     metrics: o.metrics,
+    sameHostCongestion: o.sameHostCc === 'system' ? false : o.sameHostCc,
   });
   const id = server.identity;
   log.info('server.started', {

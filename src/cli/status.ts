@@ -53,14 +53,15 @@ export function formatServerStatus(st: NfsServerStatus): string {
           `${e.statAhead.state} (${e.statAhead.served} entries)`,
         ]),
       ]) +
-      `  READDIRPLUS pages computed ahead: ${dp.readdirplusAhead.served} served, ${dp.readdirplusAhead.stale} stale\n\n`;
+      `  READDIRPLUS pages computed ahead: ${dp.readdirplusAhead.served} served, ${dp.readdirplusAhead.stale} stale\n` +
+      `  TCP congestion control of same-host connections: ${dp.sameHostCongestion}\n\n`;
   }
   const local = new Map((st.localio?.clients ?? []).map((c) => [`${c.address}:${c.port}`, c]));
   out +=
     'Connections\n' +
     table([
-      ['ID', 'PEER', 'AUTH', 'UID', 'CALLS', 'SINCE', 'LOCALIO'],
-      ...st.connections.map((c) => [String(c.id), `${c.peer.address}:${c.peer.port}`, c.authFlavor === 'sys' ? 'AUTH_SYS' : c.authFlavor === 'none' ? 'AUTH_NONE' : '-', c.uid === undefined ? '-' : String(c.uid), String(c.calls), ago(c.since), local.has(`${c.peer.address}:${c.peer.port}`) ? 'yes' : 'no']),
+      ['ID', 'PEER', 'AUTH', 'UID', 'CALLS', 'SINCE', 'TCP CC', 'LOCALIO'],
+      ...st.connections.map((c) => [String(c.id), `${c.peer.address}:${c.peer.port}`, c.authFlavor === 'sys' ? 'AUTH_SYS' : c.authFlavor === 'none' ? 'AUTH_NONE' : '-', c.uid === undefined ? '-' : String(c.uid), String(c.calls), ago(c.since), c.congestion ?? '-', local.has(`${c.peer.address}:${c.peer.port}`) ? 'yes' : 'no']),
     ]) +
     '\n';
   const l = st.localio;

@@ -22,7 +22,8 @@ import { PosixBackend, ReadAheadBackend, WriteBehindBackend, type Backend, type 
 import type { AheadStats } from '../nfs3/procedures/readdirplus.js';
 import { log } from '../util/log.js';
 import { LocalioServer, type LocalioServerStatus } from '../localio/server.js';
-import { storageCalls } from '../localio/native.js';
+import { loadFdPass, storageCalls } from '../localio/native.js';
+import { SameHostCongestion } from './same-host-tcp.js';
 import { ControlServer, controlSocketPath } from './control.js';
 import { createMetrics, MetricsServer } from './metrics.js';
 import type { ConnectionInfo } from '../rpc/server.js';
@@ -58,6 +59,11 @@ export interface NfsServerOptions {
    * (storage/splice.ts; needs the native addon), for the exports this server opens itself. Default true.
    */
   spliceReads?: boolean;
+  /**
+   * TCP congestion control for connections from this host (server/same-host-tcp.ts); false leaves
+   * them to the system's default. Default 'reno'. Needs the native addon.
+   */
+  sameHostCongestion?: string | false;
   /** Override who the server acts as (tests). Default: from the process. */
   identity?: ServerIdentity;
   /** Offer LOCALIO (program 400122) to same-host clients. Default true; false → PROG_UNAVAIL. */
@@ -96,6 +102,8 @@ export interface NfsServerStatus {
 export interface DataPathStatus {
   exports: Array<{ path: string } & PosixDataPath>;
   readdirplusAhead: AheadStats;
+  /** The congestion control set on same-host connections ('reno'), or 'off: why'. */
+  sameHostCongestion: string;
 }
 
 function processIdentity(): ServerIdentity {
@@ -125,6 +133,7 @@ export class NfsServer {
   /** The POSIX backend under each owned stack, by export path (for dataPath()). */
   private readonly posixOf = new Map<string, PosixBackend>();
   private readonly readdirplusAhead: AheadStats = { started: 0, served: 0, stale: 0 };
+  private readonly congestion: SameHostCongestion;
   private closing?: Promise<void>;
   readonly mountList;
 
@@ -164,8 +173,13 @@ export class NfsServer {
       // On the NFS port only, never in the portmapper (as Linux).
       programs.push(this.localio.program());
     }
+    const native = loadFdPass().native;
+    this.congestion = new SameHostCongestion(native?.tcpCongestion?.bind(native), opts.sameHostCongestion ?? 'reno');
     // Headroom over wtmax for the RPC and WRITE headers.
-    this.rpc = new RpcServer(programs, { maxRecord: wtmax + 64 * 1024 });
+    this.rpc = new RpcServer(programs, {
+      maxRecord: wtmax + 64 * 1024,
+      tuneSocket: (fd, peer, local) => this.congestion.tune(fd, peer, local),
+    });
   }
 
   /** Create the server, open its exports and start listening. */
@@ -317,6 +331,7 @@ export class NfsServer {
     return {
       exports: [...this.posixOf].map(([path, b]) => ({ path, ...b.dataPath() })),
       readdirplusAhead: { ...this.readdirplusAhead },
+      sameHostCongestion: this.congestion.state,
     };
   }
 

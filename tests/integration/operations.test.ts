@@ -138,6 +138,9 @@ test('status: the server view as JSON and as tables', async () => {
   assert.equal(st.connections[0].authFlavor, 'sys');
   assert.equal(st.connections[0].uid, TEST_UID);
   if (cross) {
+    // This client is on the server's host: its connection does not pace (src/server/same-host-tcp.ts).
+    assert.equal(st.connections[0].congestion, 'reno');
+    assert.equal(st.dataPath.sameHostCongestion, 'reno');
     assert.equal(st.localio.clients.length, 1);
     assert.equal(st.localio.clients[0].kind, 'unix');
     assert.equal(st.localio.clients[0].pid, process.pid);
@@ -148,7 +151,11 @@ test('status: the server view as JSON and as tables', async () => {
   assert.match(table, /^Connections$/m);
   assert.match(table, /AUTH_SYS/);
   assert.match(table, /^LOCALIO: on/m);
-  if (cross) assert.match(table, /\bunix\b/);
+  if (cross) {
+    assert.match(table, /\bunix\b/);
+    assert.match(table, /TCP CC/);
+    assert.match(table, /TCP congestion control of same-host connections: reno/);
+  }
 });
 
 test('status: nothing running in a state directory is a clear error', async () => {

@@ -45,6 +45,7 @@ let shared: string;
 let port: number;
 let server: Running | undefined;
 let seedSum: string;
+let nsDefault: string | undefined;
 const held = new Set<HeldChild>();
 const nsMade: string[] = [];
 
@@ -59,6 +60,8 @@ function spec(extra: Partial<ChildSpec> = {}): ChildSpec {
 
 interface ServerStatusJson {
   address: string;
+  connections: { peer: { address: string }; congestion?: string }[];
+  dataPath: { sameHostCongestion: string };
   localio?: { clients: { kind: string; pid?: number; address: string }[]; counters: { binds: number; misses: number } };
 }
 
@@ -88,6 +91,13 @@ before(async () => {
     await sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
     await sh('ip', ['-n', ns, 'link', 'set', dev, 'up']);
   }
+
+  // Namespace A's own default TCP congestion control, one that is not reno: the server must leave it
+  // on connections from netns B (another host, as far as the server can tell) and set reno only on
+  // same-host ones (src/server/same-host-tcp.ts).
+  const available = fs.readFileSync('/proc/sys/net/ipv4/tcp_available_congestion_control', 'utf8').split(/\s+/);
+  nsDefault = available.find((a) => a !== '' && a !== 'reno');
+  if (nsDefault) await sh('ip', ['netns', 'exec', NS_A, 'sh', '-c', `echo ${nsDefault} > /proc/sys/net/ipv4/tcp_congestion_control`]);
 
   // `ip netns exec` execs the command in place (no fork): the pid we hold is the server's.
   server = startCommand('ip', ['netns', 'exec', NS_A, process.execPath, CLI, '--log-level', process.env.NFS_LOCALIO_TEST_LOG ?? 'info', 'serve', exp, '--host', ADDR_A, '--port', String(port), '--state-dir', state, '--rendezvous', shared], {
@@ -137,6 +147,12 @@ test('server in netns A (at the namespace address), client in netns B sharing th
   assert.equal(b.kind, 'unix');
   assert.equal(b.address, ADDR_B, 'the NFS connection came from netns B, not loopback');
   t.diagnostic(`binding: ${JSON.stringify(b)}`);
+  // A connection from elsewhere keeps the namespace's congestion control; reno is for same-host ones.
+  const conn = st.connections.find((c) => c.peer.address === ADDR_B);
+  assert.ok(conn, `the connection from ${ADDR_B}: ${JSON.stringify(st.connections)}`);
+  assert.equal(st.dataPath.sameHostCongestion, 'reno');
+  if (nsDefault) assert.equal(conn.congestion, nsDefault);
+  else t.diagnostic('no algorithm but reno in this kernel: not checked that connections from elsewhere keep theirs');
 
   const done = await h.release();
   held.delete(h);
