@@ -84,6 +84,7 @@ function descriptorOf(socket: net.Socket): number {
   const fd = handleOf(socket)?.fd;
   return typeof fd === 'number' && fd >= 0 ? fd : -1;
 }
+
 const EMPTY = Buffer.alloc(0);
 
 /**
