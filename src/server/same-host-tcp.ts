@@ -30,15 +30,17 @@ export type TcpCongestionCall = (fd: number, name?: string) => string;
 export class SameHostCongestion {
   /** 'NAME' while in use; 'off: why' when not set (disabled, no addon, or the kernel refused). */
   state: string;
+  /** The algorithm set on same-host connections; undefined once off. */
+  private active: string | undefined;
 
   /** `name` false: leave every connection to the system's default. */
   constructor(
     private readonly call: TcpCongestionCall | undefined,
-    private readonly name: string | false,
+    name: string | false,
   ) {
     if (name === false) this.state = 'off: disabled';
     else if (call === undefined) this.state = 'off: needs the native addon';
-    else this.state = name;
+    else this.state = this.active = name;
   }
 
   /**
@@ -46,17 +48,17 @@ export class SameHostCongestion {
    * uses (undefined when unknown). A refusal of the name is logged once and stops further attempts.
    */
   tune(fd: number, peer: Peer, local: { address: string }): string | undefined {
-    const call = this.call;
+    const { call, active } = this;
     if (call === undefined) return undefined;
     try {
-      if (this.name !== false && !this.state.startsWith('off') && isSameHost(peer.address, local.address)) return call(fd, this.name);
-      return call(fd);
+      return active !== undefined && isSameHost(peer.address, local.address) ? call(fd, active) : call(fd);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       // Anything but a refusal of the name (a socket already gone …) concerns this connection only.
       if (err.syscall !== 'setsockopt' || !REFUSALS.has(err.code ?? '')) return undefined;
-      this.state = `off: the kernel refused ${this.name} (${err.code})`;
-      log.warn('tcp.congestion.refused', { algorithm: this.name, code: err.code, effect: 'same-host connections keep the system default' });
+      this.active = undefined;
+      this.state = `off: the kernel refused ${active} (${err.code})`;
+      log.warn('tcp.congestion.refused', { algorithm: active, code: err.code, effect: 'same-host connections keep the system default' });
       return this.tune(fd, peer, local);
     }
   }
