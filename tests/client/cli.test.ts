@@ -98,6 +98,40 @@ describe('nfs-localio client commands', () => {
     assert.equal(m.stderr, `nfs-localio: ${u('dir/nope')}: No such file or directory\nnfs-localio: ${u('dir')}: Is a directory\n`);
   });
 
+  it('cat of a many-READ file, over the wire and locally: exact bytes into a pipe; a reader that stops early ends it quietly', async () => {
+    const data = randomBytes(9 * 1024 * 1024 + 5);
+    fs.writeFileSync(d('big.bin'), data);
+    for (const url of [`${u('big.bin')}&localio=0`, u('big.bin')]) {
+      const out = await new Promise<{ code: number | null; stdout: Buffer; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [CLI, 'cat', url], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const parts: Buffer[] = [];
+        let stderr = '';
+        child.stdout.on('data', (b: Buffer) => parts.push(b));
+        child.stderr.on('data', (b) => (stderr += b));
+        child.once('close', (code) => resolve({ code, stdout: Buffer.concat(parts), stderr }));
+      });
+      assert.equal(out.code, 0, `${url}: ${out.stderr}`);
+      assert.equal(out.stderr, '');
+      assert.equal(out.stdout.length, data.length);
+      assert.equal(sha(out.stdout), sha(data), url);
+    }
+    // As cat(1) into `head`: the reader closes the pipe after the first bytes; cat stops without a word, exit 0.
+    const early = await new Promise<Run>((resolve) => {
+      const child = spawn(process.execPath, [CLI, 'cat', u('big.bin')], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.once('data', (b: Buffer) => {
+        stdout = b.subarray(0, 10).toString('hex');
+        child.stdout.destroy();
+      });
+      child.stderr.on('data', (b) => (stderr += b));
+      child.once('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    assert.equal(early.stdout, data.subarray(0, 10).toString('hex'));
+    assert.equal(early.code, 0, show(early));
+    assert.equal(early.stderr, '');
+  });
+
   it('cp local → NFS and NFS → local, exact bytes, no progress bar off a terminal', async () => {
     const data = randomBytes(9 * 1024 * 1024 + 5);
     const src = path.join(tmp, 'src.bin');
