@@ -919,7 +919,8 @@ static napi_value js_splice_out(napi_env env, napi_callback_info info) {
 /* tcpCongestion(socketFd, name?) → the congestion control the TCP socket uses
  * after setting it to `name` (when given).  Throws an errno-coded Error when
  * the kernel refuses (ENOENT: not built in; EPERM: not in
- * net.ipv4.tcp_allowed_congestion_control for an unprivileged process). */
+ * net.ipv4.tcp_allowed_congestion_control for an unprivileged process) or
+ * the name is empty or longer than a kernel name may be (EINVAL). */
 static napi_value js_tcp_congestion(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   int32_t sock;

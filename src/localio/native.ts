@@ -72,7 +72,8 @@ export interface FdPassNative {
   /**
    * The TCP congestion control of socket `socketFd` (TCP_CONGESTION), after setting it to `name`
    * when given. Throws errno-coded with syscall 'setsockopt' when the kernel refuses the name
-   * (EPERM, ENOENT), 'getsockopt' when the descriptor is no TCP socket. (Optional, like statAt.)
+   * (EPERM: not allowed; ENOENT: not in this kernel; EINVAL: empty or over 15 bytes), 'getsockopt' when
+   * the descriptor is no TCP socket. (Optional, like statAt.)
    */
   tcpCongestion?(socketFd: number, name?: string): string;
 }
