@@ -106,9 +106,22 @@ export interface TransportStats {
   inFlight: number;
 }
 
+/** Chunks that end a call's arguments, lent to the transport and sent uncopied (see RpcTransport.call). */
+export class LentChunks {
+  constructor(readonly chunks: readonly Buffer[]) {}
+}
+
+/** Writes a call's arguments; may return LentChunks to end them (any other result is ignored). */
+export type ArgsEncoder = (w: XdrWriter) => unknown;
+
 interface PendingCall {
   xid: number;
-  msg: Buffer;
+  /** The record: one buffer, or a head and chunks the caller lent (sent as they are, never copied). */
+  msg: Buffer | readonly Buffer[];
+  /** Writes of a lent message the socket has not finished with (it may still read the chunks). */
+  writing: number;
+  /** A reply that came while `writing` > 0: delivered once the last of those writes is done. */
+  afterWrites?: () => void;
   resolve: (r: RpcReply) => void;
   reject: (e: Error) => void;
   tries: number;
@@ -182,13 +195,20 @@ export class RpcTransport {
    * arguments) sizes the message buffer so large WRITEs are encoded without
    * regrowth. Resolves with a reader at the result of an accepted SUCCESS
    * reply; rejects with an NfsError otherwise.
+   *
+   * `encode` may return LentChunks that end the arguments (WRITE data and
+   * its padding): they are sent as they are, after the encoded bytes, never
+   * copied. The caller lends them: a reply is delivered only once the socket
+   * has finished every write of them (a retransmission may still be queued
+   * when the first reply comes), so after a resolved call they are the
+   * caller's again. After a rejected one the socket may still hold them.
    */
   async call(
     prog: number,
     vers: number,
     proc: number,
     cred: OpaqueAuth,
-    encode?: (w: XdrWriter) => void,
+    encode?: ArgsEncoder,
     sizeHint = 256,
     label = this.opts.label,
     /** Fail with ETIMEDOUT after this many ms without an answer, even on a hard mount (background probes). */
@@ -203,12 +223,29 @@ export class RpcTransport {
     const w = new XdrWriter(sizeHint + 64 + cred.body.length);
     w.reserve32();
     writeCallHeader(w, { xid, prog, vers, proc, cred, verf: AUTH_NONE_VERF });
-    encode?.(w);
-    const msg = w.finish();
-    w.patch32(0, (LAST_FRAGMENT | (msg.length - 4)) >>> 0);
+    const encoded = encode?.(w);
+    const tail = encoded instanceof LentChunks ? encoded.chunks : undefined;
+    const head = w.finish();
+    let length = head.length - 4;
+    for (const t of tail ?? []) length += t.length;
+    w.patch32(0, (LAST_FRAGMENT | length) >>> 0);
+    const msg = tail?.length ? [head, ...tail] : head;
     this.stats.calls++;
     return new Promise<RpcReply>((resolve, reject) => {
-      const c: PendingCall = { xid, msg, resolve, reject, tries: 0, sentOn: 0, label, softMs };
+      const c: PendingCall = {
+        xid,
+        msg,
+        writing: 0,
+        resolve: (rep) => {
+          if (c.writing === 0) resolve(rep);
+          else c.afterWrites = () => resolve(rep);
+        },
+        reject,
+        tries: 0,
+        sentOn: 0,
+        label,
+        softMs,
+      };
       this.pending.set(xid, c);
       if (this.pending.size === 1) this.refresh();
       this.arm(c);
@@ -308,7 +345,24 @@ export class RpcTransport {
 
   private send(c: PendingCall): void {
     c.sentOn = this.gen;
-    this.socket!.write(c.msg);
+    const s = this.socket!;
+    if (!Array.isArray(c.msg)) {
+      s.write(c.msg as Buffer);
+      return;
+    }
+    // One vectored write of head and lent chunks; its callback (also on error or destroy) says the
+    // socket is done reading them.
+    c.writing++;
+    const done = () => {
+      if (--c.writing > 0) return;
+      const deliver = c.afterWrites;
+      c.afterWrites = undefined;
+      deliver?.();
+    };
+    s.cork();
+    const parts = c.msg as readonly Buffer[];
+    for (let i = 0; i < parts.length; i++) s.write(parts[i], i === parts.length - 1 ? done : undefined);
+    s.uncork();
   }
 
   private ensureConnecting(): void {

@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { RpcTransport, XidSource } from '../../src/client/transport.js';
+import { LentChunks, RpcTransport, XidSource } from '../../src/client/transport.js';
 import { parseNfsUrl } from '../../src/client/options.js';
 import { NfsError } from '../../src/client/errors.js';
 import { AUTH_NONE_VERF } from '../../src/rpc/auth.js';
@@ -147,6 +147,59 @@ describe('client RPC transport', () => {
     } finally {
       t.close();
       await srv.close();
+    }
+  });
+
+  it('lent chunks go out uncopied after the encoded arguments; a reply that beats their write waits for it', async () => {
+    // Far more than loopback socket buffers hold while the server reads nothing: the client's write is
+    // still queued when the reply arrives, and the chunk must stay the transport's until it is written.
+    const lent = Buffer.alloc(128 << 20);
+    for (let i = 0; i < lent.length; i += 4096) lent.writeUInt32BE(i, i);
+    let got = Buffer.alloc(0);
+    let total = -1;
+    let replied = false;
+    const socks = new Set<net.Socket>();
+    const srv = net.createServer((sock) => {
+      socks.add(sock);
+      sock.on('error', () => undefined);
+      const parts: Buffer[] = [];
+      let have = 0;
+      sock.on('data', (d: Buffer) => {
+        parts.push(d);
+        have += d.length;
+        if (total < 0 && have >= 8) {
+          const head = Buffer.concat(parts);
+          total = 4 + (head.readUInt32BE(0) & 0x7fffffff);
+          // Answer at once, then stop reading for a while: the reply arrives long before the write ends.
+          sock.write(reply(head.readUInt32BE(4)), () => (replied = true));
+          sock.pause();
+          setTimeout(() => sock.resume(), 300);
+        }
+        if (have === total) got = Buffer.concat(parts);
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const t = transport((srv.address() as net.AddressInfo).port, { timeout: 60_000 });
+    const queued = () => (t as unknown as { socket: net.Socket }).socket.writableLength;
+    try {
+      await t.connect();
+      const call = t.call(100003, 3, 7, AUTH_NONE_VERF, (w) => {
+        w.uint32(lent.length);
+        return new LentChunks([lent, Buffer.alloc(0)]);
+      });
+      assert.ok(queued() > 0, 'the lent chunk is queued on the socket');
+      await call;
+      assert.ok(replied, 'the reply was sent while the server read nothing');
+      assert.equal(queued(), 0, 'the call resolved only once the socket had written every byte of the chunk');
+      while (got.length === 0) await new Promise((r) => setTimeout(r, 10));
+      // The record: mark, the call header and our uint32, then the lent bytes exactly.
+      assert.equal(got.length, total);
+      assert.equal(got.readUInt32BE(got.length - lent.length - 4), lent.length);
+      assert.ok(got.subarray(got.length - lent.length).equals(lent));
+    } finally {
+      t.close();
+      for (const s of socks) s.destroy();
+      await new Promise<void>((r) => srv.close(() => r()));
     }
   });
 
