@@ -1,15 +1,16 @@
 /**
- * Recycled data buffers of the client's LOCALIO path, and the leases that say
+ * Recycled data buffers of the client's data path, and the leases that say
  * when one may be reused.
  *
- * Copies of UNSTABLE writes. Over the wire the uncommitted bytes are views of
- * the WRITE messages already built; a local write has no message, and the
- * caller may reuse its buffer as soon as write() resolves, so the bytes are
- * copied — until a COMMIT with a matching verifier says they are safe (RFC
- * 1813 §3.3.21; uncommitted.ts). A fresh 1 MiB Buffer for every such copy
- * cost 0.8–1.1 ms on the bench VM (new memory: 256 page faults) against
- * 35–50 µs for a copy into a reused buffer, and that difference was the whole
- * gap between 1 MiB LOCALIO writes and raw `fs` writes. The ranges cut from
+ * Copies of UNSTABLE writes, local and over the wire: the caller may reuse its
+ * buffer as soon as write() resolves, so the bytes are copied — and kept until
+ * a COMMIT with a matching verifier says they are safe (RFC 1813 §3.3.21;
+ * uncommitted.ts). A WRITE over the wire sends the copy itself (LentChunks in
+ * transport.ts). A fresh 1 MiB Buffer for every such copy cost 0.8–1.1 ms on
+ * the bench VM (new memory: 256 page faults) against 35–50 µs for a copy into a
+ * reused buffer: that difference was the whole gap between 1 MiB LOCALIO
+ * writes and raw `fs` writes, and most of the client's CPU in a 1 GiB copy
+ * over the wire. The ranges cut from
  * one copy share its lease, and the buffer goes back to its pool when the
  * last of them is dropped (committed, overwritten or truncated away).
  *
@@ -28,7 +29,7 @@ import { BufferPool } from '../util/bufpool.js';
 const MIN_POOLED = 64 * 1024;
 /** The largest pooled class; anything larger (a local write of a whole big buffer) is a plain buffer. */
 const MAX_POOLED = 1024 * 1024;
-/** Buffers per class that are ever carved: at most 16 MiB of 1 MiB buffers, less for the smaller classes. */
+/** Buffers per class that are always recycled (more when the owner says it holds more at once). */
 const PER_CLASS = 16;
 
 /** One pooled buffer shared by its holders (the uncommitted ranges viewing parts of a copy, a read piece). */
@@ -67,12 +68,19 @@ export class ClientBuffers {
   /** By class size (a power of two from 128 KiB to 1 MiB), made on first use. */
   private readonly pools = new Map<number, BufferPool>();
 
+  /**
+   * `holdBytes`: how much may be held at once (a client: its uncommitted limit plus the WRITEs in
+   * flight); each class recycles that much, at least PER_CLASS buffers. Pool memory is made only
+   * as it is first needed, and goes with the client.
+   */
+  constructor(private readonly holdBytes = 0) {}
+
   /** `n` unzeroed bytes, valid until their lease (if any) is released. */
   take(n: number): Held {
     if (n <= MIN_POOLED || n > MAX_POOLED) return { data: Buffer.allocUnsafe(n) };
     const size = 2 ** Math.ceil(Math.log2(n));
     let pool = this.pools.get(size);
-    if (pool === undefined) this.pools.set(size, (pool = new BufferPool(size, PER_CLASS)));
+    if (pool === undefined) this.pools.set(size, (pool = new BufferPool(size, Math.max(PER_CLASS, Math.ceil(this.holdBytes / size)))));
     const buf = pool.acquire();
     return { data: buf.subarray(0, n), lease: new Lease(pool, buf) };
   }

@@ -105,8 +105,8 @@ export class NfsClient implements FileHandleHost {
   /** LOCALIO: state, counters, and the local data path the fs layer (IoCore) uses when the server is on this host. */
   readonly localio: LocalioClient;
   readonly counters: ClientCounters = { commits: 0, verifierMismatches: 0, resentBytes: 0, bytesRead: 0, bytesWritten: 0 };
-  /** @internal recycled buffers of the LOCALIO data path: write copies kept until COMMIT, pieces read (IoCore). */
-  readonly buffers = new ClientBuffers();
+  /** @internal recycled data buffers: UNSTABLE writes' copies kept until COMMIT (local and wire), pieces read locally (IoCore). */
+  readonly buffers: ClientBuffers;
   private readonly opts: ResolvedOptions;
   private readonly transports: RpcTransport[];
   private readonly handles = new Set<FileHandle>();
@@ -135,6 +135,8 @@ export class NfsClient implements FileHandleHost {
     this.rsize = align(Math.max(512, Math.min(i.opts.blockSize, i.fsinfo.rtmax || i.opts.blockSize)));
     this.wsize = align(Math.max(512, Math.min(i.opts.blockSize, i.fsinfo.wtmax || i.opts.blockSize)));
     this.maxUncommitted = i.opts.maxUncommitted;
+    // Enough to recycle every copy the uncommitted set may hold, plus the WRITEs in flight beside it.
+    this.buffers = new ClientBuffers(this.maxUncommitted + i.opts.maxInFlight * this.wsize);
   }
 
   /** Transport counters (calls, retransmits, timeouts, reconnects) and data-path counters. */

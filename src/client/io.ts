@@ -240,20 +240,36 @@ export class WriteTracker {
     await Promise.all(parts);
   }
 
+  /**
+   * WRITEs of `chunk` at `pos` over the wire. The data is copied once, into a recycled buffer
+   * (buffers.ts), which the WRITE sends as it is and the uncommitted set then keeps until COMMIT:
+   * the caller may reuse `chunk` as soon as this resolves. (Encoding the data into a fresh message
+   * per WRITE instead cost a 1 GiB copy 3.7–4.4 s of client CPU here, 1.7–2.0 s this way; most of the
+   * difference was faulting new memory in.)
+   */
   private async wireChunk(pos: number, chunk: Buffer, born: number | undefined): Promise<void> {
     let off = 0;
     while (off < chunk.length) {
-      const piece = off === 0 ? chunk : chunk.subarray(off);
-      const { res, sent } = await this.core.nfs.writeKeep(this.fh, pos + off, piece, this.stableHow);
+      const copy = this.core.buffers.copy(off === 0 ? chunk : chunk.subarray(off));
+      // If the call fails the copy is not given back: the socket may still be sending it.
+      const res = await this.core.nfs.writeLent(this.fh, pos + off, copy.data, this.stableHow);
       this.core.localio?.wire('write', res.status === 0 ? res.count : 0);
-      if (res.status !== 0) throw nfsError(res.status, 'write', this.path);
-      const n = Math.min(res.count, piece.length);
-      if (n === 0) throw new NfsError('EIO', { syscall: 'write', path: this.path, description: 'the server wrote 0 bytes' });
+      if (res.status !== 0) {
+        copy.lease?.release();
+        throw nfsError(res.status, 'write', this.path);
+      }
+      const n = Math.min(res.count, copy.data.length);
+      if (n === 0) {
+        copy.lease?.release();
+        throw new NfsError('EIO', { syscall: 'write', path: this.path, description: 'the server wrote 0 bytes' });
+      }
       const seq = ++this.seq;
       const start = pos + off;
       if (res.committed === StableHow3.UNSTABLE) {
-        this.set.add({ start, end: start + n, data: sent.subarray(0, n), verf: Buffer.from(res.verf), seq, born: born ?? seq });
+        // The set takes over the lease (its range views the first n bytes).
+        this.set.add({ start, end: start + n, data: copy.data.subarray(0, n), verf: Buffer.from(res.verf), seq, born: born ?? seq, lease: copy.lease });
       } else {
+        copy.lease?.release();
         this.set.stable(start, start + n);
       }
       this.core.counters.bytesWritten += n;

@@ -12,7 +12,7 @@ import {
   encodeAccessArgs, encodeCommitArgs, encodeCreateArgs, encodeFsinfoArgs, encodeFsstatArgs, encodeGetattrArgs,
   encodeLinkArgs, encodeLookupArgs, encodeMkdirArgs, encodeMknodArgs, encodePathconfArgs, encodeReadArgs,
   encodeReaddirArgs, encodeReaddirplusArgs, encodeReadlinkArgs, encodeRemoveArgs, encodeRenameArgs, encodeRmdirArgs,
-  encodeSetattrArgs, encodeSymlinkArgs, encodeWriteArgs,
+  encodeSetattrArgs, encodeSymlinkArgs, encodeWriteArgs, encodeWriteArgsHead, writeArgsPad,
 } from '../nfs3/codec/args.js';
 import {
   decodeAccessRes, decodeCommitRes, decodeDirCreateRes, decodeFsinfoRes, decodeFsstatRes, decodeGetattrRes,
@@ -28,7 +28,7 @@ import { MOUNT_PROGRAM, MOUNT_V3, MountProc } from '../mount/constants.js';
 import { decodeExports, decodeMntRes, decodeMountList, encodeDirpath } from '../mount/codec.js';
 import type { ExportNode, MntRes, MountEntry } from '../mount/types.js';
 import type { PostOpAttr } from '../nfs3/types.js';
-import type { RpcReply, RpcTransport } from './transport.js';
+import { LentChunks, type ArgsEncoder, type RpcReply, type RpcTransport } from './transport.js';
 
 /** READ3res whose data may sit in a pooled buffer: call `release` once the data is no longer used. */
 export type ReadChunksRes =
@@ -38,7 +38,7 @@ export type ReadChunksRes =
 const NOOP = () => undefined;
 
 /** Sends one call of a program on some connection. */
-export type Caller = (proc: number, encode: ((w: XdrWriter) => void) | undefined, sizeHint: number, label: string) => Promise<RpcReply>;
+export type Caller = (proc: number, encode: ArgsEncoder | undefined, sizeHint: number, label: string) => Promise<RpcReply>;
 
 /** A set of connections to one port, calls spread over the least busy. */
 export class Channel {
@@ -86,7 +86,7 @@ export class Nfs3Raw {
   private async run<T extends { status: number }>(
     proc: number,
     label: string,
-    encode: ((w: XdrWriter) => void) | undefined,
+    encode: ArgsEncoder | undefined,
     decode: (r: XdrReader, rep: RpcReply) => T,
     sizeHint = 256,
     /** The result keeps views of the record and releases it itself. */
@@ -167,26 +167,22 @@ export class Nfs3Raw {
   }
 
   /**
-   * WRITE, also returning `sent`: a view of the data inside the call message
-   * that went on the wire. Callers keep it (instead of a copy of `data`) as
-   * the uncommitted bytes they may have to send again.
+   * WRITE whose data goes on the wire as it is, not copied into the message: the caller lends `data`
+   * and must leave it untouched until the call settles — and after a rejection, for good (the socket
+   * may still be sending it). A resolved call gives it back (RpcTransport.call).
    */
-  async writeKeep(fh: Buffer, offset: number | bigint, data: Buffer, stable: StableHow3Value): Promise<{ res: WriteRes; sent: Buffer }> {
-    let sent = data;
-    const res = await this.run(
+  writeLent(fh: Buffer, offset: number | bigint, data: Buffer, stable: StableHow3Value): Promise<WriteRes> {
+    return this.run(
       Nfs3Proc.WRITE,
       'write',
       (w) => {
-        encodeWriteArgs(w, { file: fh, offset: big(offset), count: data.length, stable, data });
-        // the data is the last item of the message: the writer's buffer will not move any more
-        const m = w.finish();
-        const at = m.length - ((data.length + 3) & ~3);
-        sent = m.subarray(at, at + data.length);
+        encodeWriteArgsHead(w, { file: fh, offset: big(offset), count: data.length, stable }, data.length);
+        const pad = writeArgsPad(data.length);
+        return new LentChunks(pad.length ? [data, pad] : [data]);
       },
       decodeWriteRes,
-      data.length + fh.length + 64,
+      fh.length + 64,
     );
-    return { res, sent };
   }
 
   create(dir: Buffer, name: string, how: CreateHow3): Promise<CreateRes> {

@@ -656,14 +656,15 @@ test('local write error changes the write verifier: uncommitted data is re-sent,
   }
 });
 
-test('local writes keep pooled copies: pieces of overwritten writes, a re-send after a verifier change and reused buffers keep every byte exact', WATCHDOG, async (t) => {
-  const f = fixture('copies');
+for (const local of [true, false]) {
+  test(`${local ? 'local' : 'wire'} writes keep pooled copies: pieces of overwritten writes, a re-send after a verifier change and reused buffers keep every byte exact`, WATCHDOG, async (t) => {
+  const f = fixture(local ? 'copies' : 'wire-copies');
   const dir = f.dir('export');
   const srv = await startServer(f, [exportOf(dir)]);
-  const c = await connectTo(f, srv, dir);
+  const c = await connectTo(f, srv, dir, { localio: local });
   try {
     await c.localio.settled();
-    assert.equal(c.localio.status().state, 'local');
+    assert.equal(c.localio.status().state, local ? 'local' : 'off');
     const model = Buffer.alloc(4 << 20);
     const h = await c.open('/pool.bin', 'w');
     /** Write `n` random bytes at `pos` from a buffer the caller scribbles over right after. */
@@ -695,13 +696,15 @@ test('local writes keep pooled copies: pieces of overwritten writes, a re-send a
       assert.ok(c.buffers.idle >= 1, `round ${round}: committed copies are back in the pool (${c.buffers.idle})`);
     }
     await h.close();
-    t.diagnostic(`resent ${c.stats().io.resentBytes} bytes; ${c.buffers.idle} copy buffers idle; local ${JSON.stringify(c.localio.status().local)}`);
+    t.diagnostic(`resent ${c.stats().io.resentBytes} bytes; ${c.buffers.idle} copy buffers idle; local ${JSON.stringify(c.localio.status().local)}, wire ${JSON.stringify(c.localio.status().wire)}`);
+    if (!local) assert.equal(c.localio.status().local.writes, 0, 'every write went over the wire');
   } finally {
     await c.close();
     await srv.close();
     f.cleanup();
   }
 });
+}
 
 test('pieces read locally come in recycled buffers: released ones are reused, one kept is never overwritten, every byte is the file\'s', WATCHDOG, async () => {
   const f = fixture('pieces');
