@@ -9,7 +9,7 @@ import { test, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { needCommand, startServer, type ServerProcess } from '../helpers/server-process.js';
+import { CLI, needCommand, startServer, type ServerProcess } from '../helpers/server-process.js';
 import {
   GUEST_DIR,
   KERNEL_RUN,
@@ -121,6 +121,26 @@ test('libnfs session (ls, cp in/out 3 MiB, cat): well-formed on the wire', { ski
     assert.equal(await sha256File(back), await sha256File(path.join(exp, 'out.bin')));
     return r;
   }, LIBNFS_PROCS);
+  fs.rmSync(pcap);
+});
+
+test('our client over the wire (ls, cp in/out 4 MiB + 777, cat): well-formed on the wire', { skip: needCommand('tshark') }, async (t) => {
+  const pcap = path.join(local, 'ours.pcapng');
+  const src = path.join(local, 'ours-in.bin');
+  // The last WRITE carries 777 bytes: its data chunk is followed by 3 bytes of XDR padding.
+  const sum = await writeRandomFile(src, 4 * 1024 * 1024 + 777);
+  const back = path.join(local, 'ours-back.bin');
+  const url = (rel = '') => `${nfsUrl(server.port, exp, rel)}&localio=0`;
+  const cli = `"${process.execPath}" "${CLI}"`;
+  const script = `set -e; ${cli} ls "$1"; ${cli} cp -q "$2" "$3"; ${cli} cp -q "$4" "$5"; ${cli} cat "$6"`;
+  await checkCapture(t, pcap, async () => {
+    const r = await captured(pcap, ['sh', '-c', script, 'sh', url('sub'), src, url('ours-in.bin'), url('out.bin'), back, url('sub/small.txt')]);
+    assertRan(r);
+    assert.match(r.stdout, /small file for nfs-cat/);
+    assert.equal(await sha256File(path.join(exp, 'ours-in.bin')), sum);
+    assert.equal(await sha256File(back), await sha256File(path.join(exp, 'out.bin')));
+    return r;
+  }, ['MOUNT MNT', 'NFS FSINFO', 'NFS READDIRPLUS', 'NFS WRITE', 'NFS COMMIT', 'NFS READ']);
   fs.rmSync(pcap);
 });
 
