@@ -5,14 +5,14 @@
  * nfsstat3; RPC-level and transport failures do throw NfsError). For tools
  * and tests that need to see what the server says.
  */
-import type { XdrReader, XdrWriter } from '../xdr/index.js';
+import { xdrPadding, type XdrReader } from '../xdr/index.js';
 import type { OpaqueAuth } from '../rpc/auth.js';
 import { NFS3_PROGRAM, NFS3_VERSION, Nfs3Proc, Nfs3Stat, NFS3_COOKIEVERFSIZE, type StableHow3Value } from '../nfs3/constants.js';
 import {
   encodeAccessArgs, encodeCommitArgs, encodeCreateArgs, encodeFsinfoArgs, encodeFsstatArgs, encodeGetattrArgs,
   encodeLinkArgs, encodeLookupArgs, encodeMkdirArgs, encodeMknodArgs, encodePathconfArgs, encodeReadArgs,
   encodeReaddirArgs, encodeReaddirplusArgs, encodeReadlinkArgs, encodeRemoveArgs, encodeRenameArgs, encodeRmdirArgs,
-  encodeSetattrArgs, encodeSymlinkArgs, encodeWriteArgs, encodeWriteArgsHead, writeArgsPad,
+  encodeSetattrArgs, encodeSymlinkArgs, encodeWriteArgs, encodeWriteArgsHead,
 } from '../nfs3/codec/args.js';
 import {
   decodeAccessRes, decodeCommitRes, decodeDirCreateRes, decodeFsinfoRes, decodeFsstatRes, decodeGetattrRes,
@@ -177,7 +177,7 @@ export class Nfs3Raw {
       'write',
       (w) => {
         encodeWriteArgsHead(w, { file: fh, offset: big(offset), count: data.length, stable }, data.length);
-        const pad = writeArgsPad(data.length);
+        const pad = xdrPadding(data.length);
         return new LentChunks(pad.length ? [data, pad] : [data]);
       },
       decodeWriteRes,

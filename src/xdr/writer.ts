@@ -116,3 +116,10 @@ export class XdrWriter {
 export function xdrPad(n: number): number {
   return (4 - (n & 3)) & 3;
 }
+
+const PADDINGS = [0, 1, 2, 3].map((k) => Buffer.alloc(k));
+
+/** The zero bytes that follow `n` bytes of opaque data sent as a chunk of its own (shared: never write to them). */
+export function xdrPadding(n: number): Buffer {
+  return PADDINGS[xdrPad(n)];
+}

@@ -111,20 +111,13 @@ export function encodeWriteArgs(w: XdrWriter, a: WriteArgs): void {
   w.fixedOpaque(a.data);
 }
 
-const XDR_PAD = [Buffer.alloc(0), Buffer.alloc(3), Buffer.alloc(2), Buffer.alloc(1)];
-
 /**
  * WRITE3args up to the data: what follows on the wire is `dataLength` bytes of data, then
- * writeArgsPad(dataLength). For callers that send the data as a chunk of its own (not copied).
+ * xdrPadding(dataLength). For callers that send the data as a chunk of its own (not copied).
  */
 export function encodeWriteArgsHead(w: XdrWriter, a: Omit<WriteArgs, 'data'>, dataLength: number): void {
   writeFh(w, a.file);
   w.uint64(a.offset).uint32(a.count).uint32(a.stable).uint32(dataLength);
-}
-
-/** The zero bytes that pad `dataLength` bytes of opaque data to a multiple of 4. */
-export function writeArgsPad(dataLength: number): Buffer {
-  return XDR_PAD[dataLength & 3];
 }
 
 const CREATE_MODES = new Set<number>([CreateMode3.UNCHECKED, CreateMode3.GUARDED, CreateMode3.EXCLUSIVE]);

@@ -4,7 +4,7 @@
  * extra chunks so the transport sends it without copying.
  */
 import type { XdrWriter } from '../../xdr/index.js';
-import { xdrPad } from '../../xdr/index.js';
+import { xdrPad, xdrPadding } from '../../xdr/index.js';
 import type { ReplyChunk } from '../../rpc/program.js';
 import { NFS3_COOKIEVERFSIZE } from '../constants.js';
 import type {
@@ -60,8 +60,6 @@ export function encodeReadlinkRes(w: XdrWriter, res: ReadlinkRes): void {
   if (res.status === 0) w.string(res.data);
 }
 
-const ZEROS = Buffer.alloc(4);
-
 // struct READ3resok { post_op_attr file_attributes; count3 count; bool eof; opaque data<>; };
 // struct READ3resfail { post_op_attr file_attributes; };
 /**
@@ -74,9 +72,8 @@ export function encodeReadRes(w: XdrWriter, res: ReadRes): ReplyChunk[] | void {
   if (res.status !== 0) return;
   const data = res.spliced ?? res.data;
   w.uint32(res.count).bool(res.eof).uint32(data.length);
-  const pad = xdrPad(data.length);
   if (data.length === 0) return;
-  return pad === 0 ? [data] : [data, ZEROS.subarray(0, pad)];
+  return xdrPad(data.length) === 0 ? [data] : [data, xdrPadding(data.length)];
 }
 
 // struct WRITE3resok { wcc_data file_wcc; count3 count; stable_how committed; writeverf3 verf; };
