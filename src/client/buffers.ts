@@ -5,8 +5,8 @@
  * Copies of UNSTABLE writes, local and over the wire: the caller may reuse its
  * buffer as soon as write() resolves, so the bytes are copied — and kept until
  * a COMMIT with a matching verifier says they are safe (RFC 1813 §3.3.21;
- * uncommitted.ts). A WRITE over the wire sends the copy itself (LentChunks in
- * transport.ts). A fresh 1 MiB Buffer for every such copy cost 0.8–1.1 ms on
+ * uncommitted.ts). A WRITE over the wire sends the copy itself (chunks lent
+ * to the transport: RpcTransport.call). A fresh 1 MiB Buffer for every such copy cost 0.8–1.1 ms on
  * the bench VM (new memory: 256 page faults) against 35–50 µs for a copy into a
  * reused buffer: that difference was the whole gap between 1 MiB LOCALIO
  * writes and raw `fs` writes, and most of the client's CPU in a 1 GiB copy

@@ -40,7 +40,7 @@ function transport(o: ResolvedOptions, xids: XidSource, port: number, label: str
 
 /** PMAP v2 GETPORT (RFC 1833): the TCP port of (prog, vers), 0 when not registered. */
 async function getPort(t: RpcTransport, prog: number, vers: number): Promise<number> {
-  const rep = await t.call(PMAP_PROGRAM, 2, 3, AUTH_NONE_VERF, (w) => w.uint32(prog).uint32(vers).uint32(IPPROTO_TCP).uint32(0), 16, 'portmap');
+  const rep = await t.call(PMAP_PROGRAM, 2, 3, AUTH_NONE_VERF, (w) => void w.uint32(prog).uint32(vers).uint32(IPPROTO_TCP).uint32(0), 16, 'portmap');
   return rep.reader.uint32();
 }
 
@@ -190,7 +190,7 @@ export async function connect(target: string | ConnectOptions, options: Partial<
       // With the mount's credential, on the NFS connection (the server binds that connection's identity).
       call: async (proc, args) => {
         // Soft whatever the mount: a probe must never hang around (or keep the process alive) for a server that is gone.
-        await nfsTs[0].call(LOCALIO_PROGRAM, LOCALIO_V1, proc, cred, args ? (w) => w.fixedOpaque(args) : undefined, 16, proc === 0 ? 'localio.null' : 'localio.uuid_is_local', 10_000);
+        await nfsTs[0].call(LOCALIO_PROGRAM, LOCALIO_V1, proc, cred, args ? (w) => void w.fixedOpaque(args) : undefined, 16, proc === 0 ? 'localio.null' : 'localio.uuid_is_local', 10_000);
       },
       connected: () => nfsTs[0].isConnected,
     });

@@ -28,7 +28,7 @@ import { MOUNT_PROGRAM, MOUNT_V3, MountProc } from '../mount/constants.js';
 import { decodeExports, decodeMntRes, decodeMountList, encodeDirpath } from '../mount/codec.js';
 import type { ExportNode, MntRes, MountEntry } from '../mount/types.js';
 import type { PostOpAttr } from '../nfs3/types.js';
-import { LentChunks, type ArgsEncoder, type RpcReply, type RpcTransport } from './transport.js';
+import type { ArgsEncoder, RpcReply, RpcTransport } from './transport.js';
 
 /** READ3res whose data may sit in a pooled buffer: call `release` once the data is no longer used. */
 export type ReadChunksRes =
@@ -178,7 +178,7 @@ export class Nfs3Raw {
       (w) => {
         encodeWriteArgsHead(w, { file: fh, offset: big(offset), count: data.length, stable }, data.length);
         const pad = xdrPadding(data.length);
-        return new LentChunks(pad.length ? [data, pad] : [data]);
+        return pad.length ? [data, pad] : [data];
       },
       decodeWriteRes,
       fh.length + 64,

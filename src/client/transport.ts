@@ -106,13 +106,11 @@ export interface TransportStats {
   inFlight: number;
 }
 
-/** Chunks that end a call's arguments, lent to the transport and sent uncopied (see RpcTransport.call). */
-export class LentChunks {
-  constructor(readonly chunks: readonly Buffer[]) {}
-}
-
-/** Writes a call's arguments; may return LentChunks to end them (any other result is ignored). */
-export type ArgsEncoder = (w: XdrWriter) => unknown;
+/**
+ * Writes a call's arguments into `w`; may return chunks that end them, lent to the transport and sent
+ * uncopied (see RpcTransport.call) — as the server's encoders return READ data (encodeReadRes).
+ */
+export type ArgsEncoder = (w: XdrWriter) => readonly Buffer[] | void;
 
 interface PendingCall {
   xid: number;
@@ -196,7 +194,7 @@ export class RpcTransport {
    * regrowth. Resolves with a reader at the result of an accepted SUCCESS
    * reply; rejects with an NfsError otherwise.
    *
-   * `encode` may return LentChunks that end the arguments (WRITE data and
+   * `encode` may return chunks that end the arguments (WRITE data and
    * its padding): they are sent as they are, after the encoded bytes, never
    * copied. The caller lends them: a reply is delivered only once the socket
    * has finished every write of them (a retransmission may still be queued
@@ -224,7 +222,7 @@ export class RpcTransport {
     w.reserve32();
     writeCallHeader(w, { xid, prog, vers, proc, cred, verf: AUTH_NONE_VERF });
     const encoded = encode?.(w);
-    const tail = encoded instanceof LentChunks ? encoded.chunks : undefined;
+    const tail = Array.isArray(encoded) ? (encoded as readonly Buffer[]) : undefined;
     const head = w.finish();
     let length = head.length - 4;
     for (const t of tail ?? []) length += t.length;
