@@ -10,9 +10,9 @@
  * the bench VM (new memory: 256 page faults) against 35–50 µs for a copy into a
  * reused buffer: that difference was the whole gap between 1 MiB LOCALIO
  * writes and raw `fs` writes, and most of the client's CPU in a 1 GiB copy
- * over the wire. The ranges cut from
- * one copy share its lease, and the buffer goes back to its pool when the
- * last of them is dropped (committed, overwritten or truncated away).
+ * over the wire. The ranges cut from one copy share its lease, and the buffer
+ * goes back to its pool when the last of them is dropped (committed,
+ * overwritten or truncated away).
  *
  * Pieces read locally (io.ts readPiece: readFile, streams, the CLI's cp): the
  * piece's release() gives the buffer back. Pool buffers are page-aligned,

@@ -1,10 +1,10 @@
 /**
  * The data path shared by FileHandle, readFile/writeFile and the CLI's cp:
  * reads split by rsize and issued in parallel, writes split by wsize and
- * issued in parallel as UNSTABLE, with the uncommitted data kept (as views
- * of the WRITE messages, no extra copy; a LOCALIO write's in a recycled copy,
- * buffers.ts) until a COMMIT returns a matching verifier — and re-sent when it
- * does not.
+ * issued in parallel as UNSTABLE, with the uncommitted data kept (one copy
+ * per write in a recycled buffer, buffers.ts, which a WRITE over the wire
+ * also sends from) until a COMMIT returns a matching verifier — and re-sent
+ * when it does not.
  */
 import { StableHow3, type StableHow3Value } from '../nfs3/constants.js';
 import { nfsError, NfsError } from './errors.js';
@@ -32,7 +32,7 @@ export interface IoCore {
   wsize: number;
   maxUncommitted: number;
   counters: ClientCounters;
-  /** Recycled buffers of the LOCALIO path: UNSTABLE writes' copies until COMMIT, pieces read (buffers.ts). */
+  /** Recycled buffers: UNSTABLE writes' copies until COMMIT (local and wire), pieces read locally (buffers.ts). */
   buffers: ClientBuffers;
 }
 

@@ -13,7 +13,7 @@ import type { Lease } from './buffers.js';
 export interface Range {
   start: number;
   end: number;
-  /** The bytes: a view of the WRITE message that carried them (no copy), or of a LOCALIO write's copy. */
+  /** The bytes: a view of the write's copy (buffers.ts), which a WRITE over the wire was sent from. */
   data: Buffer;
   verf: Buffer;
   /** Sequence number of the write that produced it: COMMIT covers writes completed before it was sent. */
@@ -21,7 +21,7 @@ export interface Range {
   /** Sequence number of the first write of these bytes (kept across re-sends): sync() waits for these. */
   born: number;
   /**
-   * When `data` lives in a pooled copy (a LOCALIO write, buffers.ts): the set holds one reference per
+   * When `data` lives in a pooled copy (buffers.ts; small and huge copies have none): the set holds one reference per
    * range, taken over from add() and given back when the range is dropped or replaced by its pieces.
    */
   lease?: Lease;
