@@ -37,129 +37,13 @@
 #include <netinet/tcp.h>
 #include <time.h>
 #include <unistd.h>
+#include "napi-util.h"
+#include "fsat.h"
 
 #define MAX_FDS 8
 #define MAX_MSG (1024 * 1024)
 /* The kernel's CA_NAME_MAX: a congestion control name is at most 15 bytes. */
 #define CA_NAME_MAX 16
-
-static const char *errno_name(int e) {
-  switch (e) {
-#define E(x) case x: return #x;
-    E(EPERM) E(ENOENT) E(EINTR) E(EIO) E(EBADF) E(EAGAIN) E(ENOMEM) E(EACCES)
-    E(EFAULT) E(EBUSY) E(EEXIST) E(ENOTDIR) E(EISDIR) E(EINVAL) E(ENFILE)
-    E(EMFILE) E(ENOSPC) E(EPIPE) E(ENAMETOOLONG) E(ELOOP) E(ENOTSOCK)
-    E(EMSGSIZE) E(EPROTOTYPE) E(EOPNOTSUPP) E(EADDRINUSE) E(EADDRNOTAVAIL)
-    E(ENETDOWN) E(ECONNABORTED) E(ECONNRESET) E(ENOBUFS) E(EISCONN)
-    E(ENOTCONN) E(ESHUTDOWN) E(ETIMEDOUT) E(ECONNREFUSED) E(EROFS) E(ETOOMANYREFS)
-    E(ECANCELED) E(ESPIPE) E(EFBIG) E(ENOSYS)
-#undef E
-    default: return "EUNKNOWN";
-  }
-}
-
-/* ---- helpers for the main thread ---------------------------------------- */
-
-/* Error{code: 'EXXX', errno: -e, syscall}, or NULL if it could not be made. */
-static napi_value errno_error(napi_env env, const char *syscall, int e) {
-  napi_value code, msg, err, num, sc;
-  char text[256];
-  snprintf(text, sizeof text, "%s %s: %s", syscall, errno_name(e), strerror(e));
-  if (napi_create_string_utf8(env, errno_name(e), NAPI_AUTO_LENGTH, &code) != napi_ok ||
-      napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg) != napi_ok ||
-      napi_create_error(env, code, msg, &err) != napi_ok ||
-      napi_create_int32(env, -e, &num) != napi_ok ||
-      napi_set_named_property(env, err, "errno", num) != napi_ok ||
-      napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &sc) != napi_ok ||
-      napi_set_named_property(env, err, "syscall", sc) != napi_ok)
-    return NULL;
-  return err;
-}
-
-/* Throw errno_error(syscall, e) unless an exception is pending. */
-static napi_value throw_errno(napi_env env, const char *syscall, int e) {
-  bool pending = false;
-  if (napi_is_exception_pending(env, &pending) != napi_ok || pending) return NULL;
-  napi_value err = errno_error(env, syscall, e);
-  if (err == NULL || napi_throw(env, err) != napi_ok) napi_throw_error(env, "EUNKNOWN", strerror(e));
-  return NULL;
-}
-
-/*
- * Queue `execute` on the thread pool with `complete` back on the main thread,
- * settling a new promise (returned; its deferred and the work go to *deferred
- * and *work, for `complete` to settle and delete).  NULL when it could not be
- * set up (an exception is then pending and nothing was queued: the caller
- * frees `data`).
- */
-static napi_value queue_promise(napi_env env, const char *name, napi_async_execute_callback execute,
-                                napi_async_complete_callback complete, void *data, napi_deferred *deferred,
-                                napi_async_work *work) {
-  napi_value promise, resource;
-  if (napi_create_promise(env, deferred, &promise) != napi_ok ||
-      napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource) != napi_ok ||
-      napi_create_async_work(env, NULL, resource, execute, complete, data, work) != napi_ok) {
-    napi_throw_error(env, NULL, "fdpass: thread-pool work could not be set up");
-    return NULL;
-  }
-  if (napi_queue_async_work(env, *work) != napi_ok) {
-    napi_delete_async_work(env, *work);
-    napi_throw_error(env, NULL, "fdpass: thread-pool work could not be queued");
-    return NULL;
-  }
-  return promise;
-}
-
-/* A typed array argument of type `type` (its elements and count); throws TypeError otherwise. */
-static int get_typed(napi_env env, napi_value v, napi_typedarray_type type, const char *what, void **data, size_t *count) {
-  napi_typedarray_type tt;
-  size_t boff;
-  napi_value ab;
-  if (napi_get_typedarray_info(env, v, &tt, count, data, &ab, &boff) != napi_ok || tt != type) {
-    char m[96];
-    snprintf(m, sizeof m, "%s must be a %s", what,
-             type == napi_uint8_array ? "Uint8Array" : type == napi_int32_array ? "Int32Array" : "BigInt64Array");
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", m);
-    return 0;
-  }
-  return 1;
-}
-
-/* A Uint8Array argument: its bytes and length. */
-static int get_bytes(napi_env env, napi_value v, const char *what, char **data, size_t *len) {
-  return get_typed(env, v, napi_uint8_array, what, (void **)data, len);
-}
-
-/* Evaluate a napi call; on failure throw (if nothing is pending) and return NULL. */
-#define CHECK(env, call)                                                    \
-  do {                                                                      \
-    if ((call) != napi_ok) {                                                \
-      bool p_ = false;                                                      \
-      napi_is_exception_pending((env), &p_);                                \
-      if (!p_) napi_throw_error((env), NULL, "fdpass: " #call " failed");   \
-      return NULL;                                                          \
-    }                                                                       \
-  } while (0)
-
-static napi_value get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
-  size_t argc = want;
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  for (size_t i = argc; i < want; i++) CHECK(env, napi_get_undefined(env, &argv[i]));
-  return argv[0];
-}
-
-/* Reads a non-negative int32 (a descriptor, a count); throws TypeError otherwise. */
-static int get_nonneg(napi_env env, napi_value v, const char *what, int32_t *out) {
-  napi_valuetype t;
-  if (napi_typeof(env, v, &t) != napi_ok || t != napi_number ||
-      napi_get_value_int32(env, v, out) != napi_ok || *out < 0) {
-    char m[96];
-    snprintf(m, sizeof m, "%s must be a non-negative integer", what);
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", m);
-    return 0;
-  }
-  return 1;
-}
 
 /* Fills a sockaddr_un from a JS string; on failure throws and returns 0. */
 static int get_addr(napi_env env, napi_value v, struct sockaddr_un *sa, socklen_t *len, const char *sc) {
@@ -183,11 +67,6 @@ static int get_addr(napi_env env, napi_value v, struct sockaddr_un *sa, socklen_
   return 1;
 }
 
-static napi_value make_int(napi_env env, int v) {
-  napi_value r;
-  CHECK(env, napi_create_int32(env, v, &r));
-  return r;
-}
 
 /* ---- watcher threads ---------------------------------------------------- */
 
@@ -580,181 +459,6 @@ static napi_value js_pread_nowait(napi_env env, napi_callback_info info) {
   return make_int(env, (int)n);
 }
 
-/*
- * statAt(dirFd, name, out: BigInt64Array) → 0 or -errno: statx(2) of `name`
- * relative to dirFd, not following a final symlink, into out[0..16]:
- *   dev ino mode nlink uid gid rdev size blocks
- *   atime.sec atime.nsec mtime.sec mtime.nsec ctime.sec ctime.nsec btime.sec btime.nsec
- * (the layout STAT_AT in src/storage/posix-util.ts reads). The flags, mask and
- * conversions are libuv's (uv__fs_statx: dev and rdev through makedev, stx_btime
- * copied whatever stx_mask says, 64-bit values as int64 like Node's BigInt64Array),
- * so the values are exactly those of fs.lstatSync(path, { bigint: true }), minus
- * the BigIntStats object and its Dates, and the lookup walks one component
- * instead of the whole path. READDIRPLUS stats every entry it returns with it.
- * Allocates nothing: the name is copied to the stack, the caller's array reused.
- */
-#define STAT_AT_FIELDS 17
-
-static int stat_into(int dirfd, const char *name, int64_t *o);
-
-static napi_value js_stat_at(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
-  int32_t dirfd;
-  size_t n = 0, n_el;
-  char name[PATH_MAX];
-  void *data;
-  if (!get_args(env, info, 3, argv) || !get_nonneg(env, argv[0], "dirFd", &dirfd)) return NULL;
-  /* The full UTF-8 length first: a copy cut at a character boundary would name another file. */
-  if (napi_get_value_string_utf8(env, argv[1], NULL, 0, &n) != napi_ok) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "name must be a string");
-    return NULL;
-  }
-  if (!get_typed(env, argv[2], napi_bigint64_array, "out", &data, &n_el)) return NULL;
-  if (n_el < STAT_AT_FIELDS) {
-    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "out must have at least 17 elements");
-    return NULL;
-  }
-  if (n >= sizeof name) return make_int(env, -ENAMETOOLONG);
-  CHECK(env, napi_get_value_string_utf8(env, argv[1], name, sizeof name, &n));
-  if (strlen(name) != n) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "name must not contain NUL");
-    return NULL;
-  }
-  return make_int(env, stat_into(dirfd, name, data));
-}
-
-/* statx of `name` under `dirfd` into o[0..16] (the STAT_AT layout): 0 or -errno. */
-static int stat_into(int dirfd, const char *name, int64_t *o) {
-  struct statx stx;
-  int r;
-  do r = statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS | STATX_BTIME, &stx);
-  while (r < 0 && errno == EINTR);
-  if (r < 0) return -errno;
-  o[0] = (int64_t)makedev(stx.stx_dev_major, stx.stx_dev_minor);
-  o[1] = (int64_t)stx.stx_ino;
-  o[2] = stx.stx_mode;
-  o[3] = stx.stx_nlink;
-  o[4] = stx.stx_uid;
-  o[5] = stx.stx_gid;
-  o[6] = (int64_t)makedev(stx.stx_rdev_major, stx.stx_rdev_minor);
-  o[7] = (int64_t)stx.stx_size;
-  o[8] = (int64_t)stx.stx_blocks;
-  o[9] = stx.stx_atime.tv_sec;
-  o[10] = stx.stx_atime.tv_nsec;
-  o[11] = stx.stx_mtime.tv_sec;
-  o[12] = stx.stx_mtime.tv_nsec;
-  o[13] = stx.stx_ctime.tv_sec;
-  o[14] = stx.stx_ctime.tv_nsec;
-  o[15] = stx.stx_btime.tv_sec;
-  o[16] = stx.stx_btime.tv_nsec;
-  return 0;
-}
-
-/*
- * statMany(dirFd, names: Uint8Array, out: BigInt64Array, status: Int32Array)
- * → Promise<void>: statAt of every name on the thread pool; `names` holds them
- * as UTF-8, each ended by a NUL (file names cannot contain one), and entry i
- * goes into out[17 i .. 17 i + 16], its result (0 or -errno) into status[i]
- * (the count is status.length).  A listing page's entries are stat'ed this way
- * ahead of the request that will need them, on the other core, while the event
- * loop encodes the page before.  The names are copied and the directory
- * descriptor duplicated when called, so the caller may reuse or close its own
- * at once; it must not touch `out` and `status` until the promise settles.
- */
-typedef struct {
-  napi_async_work work;
-  napi_deferred deferred;
-  napi_ref out_ref, status_ref;
-  int dirfd;
-  uint32_t count;
-  char *names; /* count NUL-terminated names, back to back */
-  int64_t *out;
-  int32_t *status;
-} stat_many_t;
-
-static void stat_many_free(napi_env env, stat_many_t *t) {
-  free(t->names);
-  if (t->dirfd >= 0) close(t->dirfd);
-  if (t->out_ref) napi_delete_reference(env, t->out_ref);
-  if (t->status_ref) napi_delete_reference(env, t->status_ref);
-  free(t);
-}
-
-static void stat_many_execute(napi_env env, void *data) {
-  (void)env;
-  stat_many_t *t = data;
-  const char *name = t->names;
-  for (uint32_t i = 0; i < t->count; i++) {
-    t->status[i] = stat_into(t->dirfd, name, t->out + (size_t)i * STAT_AT_FIELDS);
-    name += strlen(name) + 1;
-  }
-}
-
-static void stat_many_complete(napi_env env, napi_status status, void *data) {
-  stat_many_t *t = data;
-  napi_value undef;
-  napi_get_undefined(env, &undef);
-  if (status == napi_ok) {
-    napi_resolve_deferred(env, t->deferred, undef);
-  } else {
-    napi_value err, msg;
-    napi_create_string_utf8(env, "statMany was cancelled", NAPI_AUTO_LENGTH, &msg);
-    napi_create_error(env, NULL, msg, &err);
-    napi_reject_deferred(env, t->deferred, err);
-  }
-  napi_delete_async_work(env, t->work);
-  stat_many_free(env, t);
-}
-
-static napi_value js_stat_many(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
-  int32_t dirfd;
-  char *names;
-  size_t names_len, n_out, n_status;
-  void *out, *st;
-  if (!get_args(env, info, 4, argv) || !get_nonneg(env, argv[0], "dirFd", &dirfd) ||
-      !get_bytes(env, argv[1], "names", &names, &names_len) ||
-      !get_typed(env, argv[3], napi_int32_array, "status", &st, &n_status) ||
-      !get_typed(env, argv[2], napi_bigint64_array, "out", &out, &n_out))
-    return NULL;
-  if (n_out < n_status * STAT_AT_FIELDS) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "out must have 17 elements per name");
-    return NULL;
-  }
-  /* Exactly status.length names, each NUL-terminated, none empty: checked before anything runs. */
-  size_t seen = 0, at = 0;
-  while (at < names_len) {
-    const char *end = memchr(names + at, 0, names_len - at);
-    if (end == NULL || end == names + at) break;
-    seen++;
-    at = (size_t)(end - names) + 1;
-  }
-  if (seen != n_status || at != names_len) {
-    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "names must hold status.length non-empty NUL-terminated names");
-    return NULL;
-  }
-  stat_many_t *t = calloc(1, sizeof *t);
-  if (!t) return throw_errno(env, "statMany", ENOMEM);
-  t->dirfd = -1;
-  t->count = (uint32_t)n_status;
-  t->names = malloc(names_len ? names_len : 1);
-  if (!t->names) { stat_many_free(env, t); return throw_errno(env, "statMany", ENOMEM); }
-  memcpy(t->names, names, names_len);
-  t->dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-  if (t->dirfd < 0) { int e = errno; stat_many_free(env, t); return throw_errno(env, "fcntl", e); }
-  t->out = out;
-  t->status = st;
-  if (napi_create_reference(env, argv[2], 1, &t->out_ref) != napi_ok ||
-      napi_create_reference(env, argv[3], 1, &t->status_ref) != napi_ok) {
-    stat_many_free(env, t);
-    napi_throw_error(env, NULL, "fdpass: statMany could not hold its arrays");
-    return NULL;
-  }
-  napi_value promise = queue_promise(env, "nfs-localio:statMany", stat_many_execute, stat_many_complete, t, &t->deferred, &t->work);
-  if (promise == NULL) stat_many_free(env, t);
-  return promise;
-}
-
 /* ---- zero-copy READ replies: splice ------------------------------------- */
 
 /*
@@ -957,13 +661,12 @@ NAPI_MODULE_INIT() {
     { "close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL },
     { "peerCred", NULL, js_peer_cred, NULL, NULL, NULL, napi_enumerable, NULL },
     { "preadNoWait", NULL, js_pread_nowait, NULL, NULL, NULL, napi_enumerable, NULL },
-    { "statAt", NULL, js_stat_at, NULL, NULL, NULL, napi_enumerable, NULL },
-    { "statMany", NULL, js_stat_many, NULL, NULL, NULL, napi_enumerable, NULL },
     { "pipeOpen", NULL, js_pipe_open, NULL, NULL, NULL, napi_enumerable, NULL },
     { "spliceIn", NULL, js_splice_in, NULL, NULL, NULL, napi_enumerable, NULL },
     { "spliceOut", NULL, js_splice_out, NULL, NULL, NULL, napi_enumerable, NULL },
     { "tcpCongestion", NULL, js_tcp_congestion, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
+  CHECK(env, fsat_define(env, exports));
   return exports;
 }
