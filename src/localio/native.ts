@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { errnoError } from '../util/errno.js';
 import type { StatAt, StatMany } from '../storage/posix.js';
 import type { SpliceNative } from '../storage/splice.js';
+import type { AtNative } from '../storage/posix-at.js';
 
 export interface FdPassNative {
   listen(path: string, backlog: number): number;
@@ -119,21 +120,36 @@ export function loadFdPass(): FdPassLoadResult {
 export interface StorageCalls {
   statAt?: StatAt;
   statMany?: StatMany;
+  /** The calls relative to directory descriptors (native/fsat.c), when the addon has them all. */
+  at?: AtNative;
   splice?: SpliceNative;
 }
 
+const AT_FUNCTIONS = ['fsAt', 'fsAtSync', 'readdirAt', 'readlinkAt', 'statfsAt', 'statAt', 'openat2Active'] as const;
+
 /**
  * What the server injects into storage from the addon (storage does not depend on localio):
- * statAt and statMany for listings, the splice calls for READ replies. Empty without the addon.
+ * the calls relative to directory descriptors, statMany for listings, the splice calls for READ
+ * replies. Empty without the addon.
  */
 export function storageCalls(native: FdPassNative | undefined = loadFdPass().native): StorageCalls {
   if (native === undefined) return {};
   const { statAt, statMany, pipeOpen, spliceIn, spliceOut } = native;
+  const raw = native as unknown as Record<string, unknown>;
+  const hasAt = AT_FUNCTIONS.every((f) => typeof raw[f] === 'function') && typeof raw.fsAtConst === 'object';
   return {
+    at: hasAt ? bindAll(raw, AT_FUNCTIONS, { fsAtConst: raw.fsAtConst }) as unknown as AtNative : undefined,
     statAt: statAt?.bind(native),
     statMany: statMany?.bind(native),
     splice: pipeOpen && spliceIn && spliceOut ? { pipeOpen: pipeOpen.bind(native), spliceIn: spliceIn.bind(native), spliceOut: spliceOut.bind(native) } : undefined,
   };
+}
+
+/** The named functions of an addon object, bound to it, plus `extra`. */
+function bindAll(mod: Record<string, unknown>, names: readonly string[], extra: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...extra };
+  for (const n of names) out[n] = (mod[n] as (...a: unknown[]) => unknown).bind(mod);
+  return out;
 }
 
 function channelClosed(): Error {

@@ -263,14 +263,14 @@ export class NfsServer {
     if (!b) {
       const backendState = path.join(this.opts.stateDir ?? defaultStateDir(), 'posix');
       fs.mkdirSync(backendState, { recursive: true, mode: 0o700 });
-      // The optional addon's statAt and statMany (listing pages stat entries without building
-      // BigIntStats, the next page's ahead on the thread pool) and splice calls (READ data reaches
-      // the socket without a copy).
-      const { statAt, statMany, splice } = storageCalls();
+      // The optional addon's calls relative to directory descriptors (openat2 and the *at family:
+      // no path is ever built), statMany (listing pages stat the next page's entries ahead on the
+      // thread pool) and splice calls (READ data reaches the socket without a copy).
+      const { at, statMany, splice } = storageCalls();
       const rtmax = this.opts.rtmax ?? 1024 * 1024;
       posix = new PosixBackend(entry.path, {
         stateDir: backendState,
-        statAt,
+        at,
         statMany,
         splice: this.opts.spliceReads !== false ? splice : undefined,
         spliceBytes: rtmax,

@@ -116,8 +116,10 @@ function fnv1a63(name: string): [number, number] {
  * stable while the entry exists no matter what else is added or removed.
  * Collisions (2^-63 per pair) are resolved by bumping to previous+1, which
  * keeps cookies unique and sorted; only then could a cookie move.
+ * `placed(k, i)`, when given, learns that names[i] went to position k (to carry
+ * data kept beside the names, such as inode numbers, into cookie order).
  */
-export function hashListing(names: string[]): Listing {
+export function hashListing(names: string[], placed?: (k: number, i: number) => void): Listing {
   const n = names.length;
   const hi = new Array<number>(n);
   const lo = new Array<number>(n);
@@ -137,6 +139,7 @@ export function hashListing(names: string[]): Listing {
     if (c <= prev) c = prev + 1n;
     out.names[k] = names[i];
     out.cookies[k] = c;
+    placed?.(k, i);
     prev = c;
   }
   return out;

@@ -1,32 +1,29 @@
 /**
  * The POSIX backend's map from inode number to where it was last seen:
- * (parent directory inode, name). A node's path is rebuilt by walking parent
- * links up to the root, so renaming a directory (one entry changes) does not
- * invalidate anything below it, unlike a table of full paths.
+ * (parent directory inode, name). A node is reached by opening each name of
+ * its parent chain under the descriptor of the one above (posix-resolve.ts),
+ * so renaming a directory (one entry changes) does not invalidate anything
+ * below it, and no path is ever built.
  *
- * The table is a cache, never the truth: every use re-checks the final path
- * with lstat against the node's (ino, generation). When that fails (the
- * server restarted, or something changed behind our back), the TreeScanner
- * walks the exported tree breadth-first and refills the table.
+ * The table is a cache, never the truth: every use re-checks what a name
+ * leads to against the node's (ino, generation). When that fails (the server
+ * restarted, or something changed behind our back), the TreeScanner walks the
+ * exported tree breadth-first and refills the table.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { STAT_AT } from './posix-util.js';
+import type { At } from './posix-at.js';
 
 interface Dentry {
   parent: bigint;
   name: string;
 }
 
-/** Deepest path we will build; deeper walks mean a corrupt (cyclic) table. */
-const MAX_DEPTH = 4096;
-
 export class DentryTable {
   private readonly map = new Map<bigint, Dentry>();
 
-  constructor(
-    readonly rootIno: bigint,
-    private readonly rootPath: string,
-  ) {}
+  constructor(readonly rootIno: bigint) {}
 
   get size(): number {
     return this.map.size;
@@ -49,22 +46,9 @@ export class DentryTable {
     if (e !== undefined && e.parent === parent && e.name === name) this.map.delete(ino);
   }
 
-  /** The absolute path last known for `ino`, or undefined if unknown/cyclic. */
-  pathOf(ino: bigint): string | undefined {
-    if (ino === this.rootIno) return this.rootPath;
-    const parts: string[] = [];
-    let cur = ino;
-    for (let depth = 0; depth < MAX_DEPTH; depth++) {
-      const e = this.map.get(cur);
-      if (e === undefined) return undefined;
-      parts.push(e.name);
-      cur = e.parent;
-      if (cur === this.rootIno) {
-        parts.push(this.rootPath === '/' ? '' : this.rootPath);
-        return parts.reverse().join('/');
-      }
-    }
-    return undefined;
+  /** Where `ino` was last seen: its parent directory's inode and its name there. */
+  get(ino: bigint): Readonly<Dentry> | undefined {
+    return this.map.get(ino);
   }
 
   /** Persist atomically (write + rename) so a crash never leaves a torn file. */
@@ -121,16 +105,26 @@ const CHUNK = 512;
  */
 const RESCAN_AFTER_MS = 1000;
 
+/** What a scan needs of the backend: a directory held by inode number, to list relative to it. */
+export interface ScanSource {
+  readonly at: At;
+  readonly rootDev: bigint;
+  /** The directory with inode `ino` held open (reached through the table), or undefined when it cannot be now. */
+  holdDir(ino: bigint): { readonly fd: number; release(): void } | undefined;
+}
+
 /**
  * Breadth-first walk of the exported tree that records every entry in the
  * table. One scan runs at a time; callers arriving meanwhile join it. A
  * caller is woken as soon as its inode is recorded, but the scan always runs
  * on to the end (or `maxEntries`), so after a restart the first stale key
  * fills the table for all the keys that follow. It stays on the root's
- * device (mount points are not crossed).
+ * device (mount points are not crossed). Directories are listed and their
+ * entries stat'ed relative to a descriptor of the directory, reached through
+ * the entries the scan itself just recorded: no path, however deep.
  *
  * The scan only fills the cache; it acts on nothing, and every use of a
- * table entry is re-verified by lstat, so it needs no namespace lock.
+ * table entry is re-verified, so it needs no namespace lock.
  */
 export class TreeScanner {
   private current: Scan | undefined;
@@ -140,8 +134,7 @@ export class TreeScanner {
 
   constructor(
     private readonly table: DentryTable,
-    private readonly rootPath: string,
-    private readonly rootDev: bigint,
+    private readonly src: ScanSource,
     private readonly maxEntries: number,
   ) {}
 
@@ -192,37 +185,38 @@ export class TreeScanner {
   }
 
   private async run(scan: Scan): Promise<void> {
-    const queue: { ino: bigint; path: string }[] = [{ ino: this.table.rootIno, path: this.rootPath }];
-    const prefix = (p: string) => (p === '/' ? '' : p);
+    const queue: (bigint | undefined)[] = [this.table.rootIno];
+    const st = new BigInt64Array(STAT_AT.FIELDS);
+    const { at, rootDev } = this.src;
     let seen = 0;
     for (let qi = 0; qi < queue.length && !this.stopped; qi++) {
-      const dir = queue[qi];
-      let names: string[];
+      const dirIno = queue[qi]!;
+      queue[qi] = undefined; // let visited entries be collected
+      const dir = this.src.holdDir(dirIno);
+      if (dir === undefined) continue; // vanished or unreachable: nothing to learn here
       try {
-        names = await fs.promises.readdir(dir.path);
-      } catch {
-        continue; // vanished or unreadable: nothing to learn here
-      }
-      for (let i = 0; i < names.length; i++) {
-        if (i > 0 && i % CHUNK === 0) await new Promise((r) => setImmediate(r));
-        const p = `${prefix(dir.path)}/${names[i]}`;
-        let st: fs.BigIntStats | undefined;
+        let names: string[];
         try {
-          st = fs.lstatSync(p, { bigint: true, throwIfNoEntry: false });
+          names = (await at.readdir(dir.fd)).names;
         } catch {
-          st = undefined;
+          continue;
         }
-        if (st === undefined) continue;
-        this.table.set(st.ino, dir.ino, names[i]);
-        const list = scan.waiters.get(st.ino);
-        if (list !== undefined) {
-          scan.waiters.delete(st.ino);
-          for (const wake of list) wake();
+        for (let i = 0; i < names.length; i++) {
+          if (i > 0 && i % CHUNK === 0) await new Promise((r) => setImmediate(r));
+          if (at.stat(dir.fd, names[i], st) !== 0) continue;
+          const ino = st[STAT_AT.INO];
+          this.table.set(ino, dirIno, names[i]);
+          const list = scan.waiters.get(ino);
+          if (list !== undefined) {
+            scan.waiters.delete(ino);
+            for (const wake of list) wake();
+          }
+          if ((Number(st[STAT_AT.MODE]) & 0o170000) === 0o040000 && st[STAT_AT.DEV] === rootDev) queue.push(ino);
+          if (++seen >= this.maxEntries) return;
         }
-        if (st.isDirectory() && st.dev === this.rootDev) queue.push({ ino: st.ino, path: p });
-        if (++seen >= this.maxEntries) return;
+      } finally {
+        dir.release();
       }
-      queue[qi] = undefined as unknown as { ino: bigint; path: string }; // let visited paths be collected
     }
   }
 }

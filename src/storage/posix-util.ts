@@ -1,13 +1,10 @@
 /**
  * POSIX backend helpers that do not need the backend's state: stat → Attrs,
  * node key encoding, descriptor I/O as promises (callback fs: no FileHandle
- * object per call), and the few operations Node has no API for (mkfifo,
- * mknod, ns-precise utimes), done with coreutils via execFile — never a
- * shell — with absolute paths as arguments.
+ * object per call), and a socket file made without the addon (makeSocket).
  */
 import fs from 'node:fs';
 import net from 'node:net';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { nsToTimestamp, toStorageError, NS_PER_SEC } from './common.js';
 import { storageError, type Attrs, type FileType, type Timestamp } from './types.js';
@@ -211,138 +208,28 @@ export function rootTag(ino: bigint, gen: bigint): number {
   return h;
 }
 
-function findBin(name: string): string | undefined {
-  for (const dir of ['/usr/bin', '/bin', '/usr/sbin', '/sbin']) {
-    const p = `${dir}/${name}`;
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      return p;
-    } catch {
-      // try the next one
-    }
-  }
-  return undefined;
-}
-
-const bins = { mkfifo: findBin('mkfifo'), mknod: findBin('mknod'), touch: findBin('touch') };
-
-/** Run a coreutils tool; map its complaint back to an errno code. */
-function run(bin: string | undefined, args: string[]): Promise<void> {
-  if (bin === undefined) return Promise.reject(storageError('ENOTSUP', 'required system tool not found'));
-  return new Promise((resolve, reject) => {
-    execFile(bin, args, { timeout: 10_000, env: { LC_ALL: 'C' } }, (err, _out, stderr) => {
-      if (err === null) return resolve();
-      const s = String(stderr);
-      const code = /File exists/.test(s)
-        ? 'EEXIST'
-        : /No such file/.test(s)
-          ? 'ENOENT'
-          : /Not a directory/.test(s)
-            ? 'ENOTDIR'
-            : /Operation not permitted/.test(s)
-              ? 'EPERM'
-              : /Permission denied/.test(s)
-                ? 'EACCES'
-                : /No space/.test(s)
-                  ? 'ENOSPC'
-                  : /quota/i.test(s)
-                    ? 'EDQUOT'
-                    : /Read-only file system/.test(s)
-                      ? 'EROFS'
-                      : /File name too long/.test(s)
-                        ? 'ENAMETOOLONG'
-                        : 'EIO';
-      reject(storageError(code, `${bin}: ${s.trim() || err.message}`));
-    });
-  });
-}
-
-/** Make a FIFO or device node at an absolute path with mode 0600 (the caller fixes mode/owner). */
-export function makeSpecial(
-  p: string,
-  type: 'fifo' | 'chr' | 'blk',
-  rdev: { major: number; minor: number },
-): Promise<void> {
-  if (type === 'fifo') return run(bins.mkfifo, ['-m', '600', '--', p]);
-  return run(bins.mknod, ['-m', '600', '--', p, type === 'chr' ? 'c' : 'b', String(rdev.major), String(rdev.minor)]);
-}
-
 /**
- * Make a Unix socket file. Node's net.Server unlinks its path on close, and
- * sun_path is limited to 108 bytes, so bind under a short temporary name via
- * /proc/self/fd/<dirfd>/ and hard-link the result to the real name (link(2)
- * also refuses to replace an existing name, like mknod would).
+ * Make a Unix socket file named `name` in the directory dirFd holds (the /proc
+ * fallback's mknod of a socket; the addon uses mknodat). Node's net.Server
+ * unlinks its path on close, so bind under a short temporary name through
+ * /proc/self/fd/<dirFd>/ (sun_path holds 108 bytes) and hard-link the result
+ * to the real name (link(2) also refuses to replace an existing name, as
+ * mknod would).
  */
-export async function makeSocket(dirPath: string, name: string): Promise<void> {
-  const dirFd = await new Promise<number>((res, rej) =>
-    fs.open(dirPath, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW, (e, fd) =>
-      e ? rej(e) : res(fd),
-    ),
-  );
+export async function makeSocket(dirFd: number, name: string): Promise<void> {
+  const dir = `/proc/self/fd/${dirFd}`;
   const tmp = `.nfs-sock-${randomBytes(6).toString('hex')}`;
   const server = net.createServer();
   try {
     await new Promise<void>((res, rej) => {
       server.once('error', rej);
-      server.listen(`/proc/self/fd/${dirFd}/${tmp}`, () => res());
+      server.listen(`${dir}/${tmp}`, () => res());
     });
-    const base = dirPath === '/' ? '' : dirPath;
-    await fs.promises.link(`${base}/${tmp}`, `${base}/${name}`);
+    await fs.promises.link(`${dir}/${tmp}`, `${dir}/${name}`);
   } catch (e) {
     throw toStorageError(e);
   } finally {
     await new Promise<void>((res) => (server.listening ? server.close(() => res()) : res()));
-    await fs.promises.unlink(`${dirPath === '/' ? '' : dirPath}/${tmp}`).catch(() => undefined);
-    fs.close(dirFd, () => undefined);
+    await fs.promises.unlink(`${dir}/${tmp}`).catch(() => undefined);
   }
-}
-
-/** What libuv will store for a time passed as a double (it truncates). */
-function viaDouble(ns: bigint): { d: number; exact: boolean } {
-  const sec = Number(ns / NS_PER_SEC);
-  const nsec = Number(ns % NS_PER_SEC);
-  const d = sec + nsec / 1e9;
-  const s2 = Math.trunc(d);
-  const n2 = Math.trunc((d - s2) * 1e9);
-  return { d, exact: ns >= 0n && s2 === sec && n2 === nsec };
-}
-
-function touchStamp(ns: bigint): string {
-  const neg = ns < 0n;
-  const a = neg ? -ns : ns;
-  return `@${neg ? '-' : ''}${a / NS_PER_SEC}.${(a % NS_PER_SEC).toString().padStart(9, '0')}`;
-}
-
-export type TimeSet = Timestamp | 'now' | undefined;
-
-/**
- * Set atime/mtime without following a final symlink. Node's (l)utimes takes
- * seconds as a double, which cannot carry arbitrary nanoseconds (~240 ns
- * steps today) and has no UTIME_OMIT, so an untouched time must be written
- * back. When that would lose precision we use `touch -h` (utimensat with
- * AT_SYMLINK_NOFOLLOW, ns-exact, omits what it is not asked to set).
- */
-export async function setTimes(
-  p: string,
-  isLink: boolean,
-  cur: fs.BigIntStats,
-  atime: TimeSet,
-  mtime: TimeSet,
-): Promise<void> {
-  const toNs = (t: Timestamp) => BigInt(t.sec) * NS_PER_SEC + BigInt(t.nsec);
-  const nowD = Date.now() / 1000;
-  const a = atime === undefined ? viaDouble(cur.atimeNs) : atime === 'now' ? { d: nowD, exact: true } : viaDouble(toNs(atime));
-  const m = mtime === undefined ? viaDouble(cur.mtimeNs) : mtime === 'now' ? { d: nowD, exact: true } : viaDouble(toNs(mtime));
-  if ((a.exact && m.exact) || bins.touch === undefined) {
-    await (isLink ? fs.promises.lutimes(p, a.d, m.d) : fs.promises.utimes(p, a.d, m.d));
-    return;
-  }
-  const one = async (flag: '-a' | '-m', t: Timestamp | 'now') =>
-    run(bins.touch, t === 'now' ? ['-h', '-c', flag, '--', p] : ['-h', '-c', flag, '-d', touchStamp(toNs(t)), '--', p]);
-  if (atime !== undefined && mtime !== undefined && JSON.stringify(atime) === JSON.stringify(mtime)) {
-    await run(bins.touch, atime === 'now' ? ['-h', '-c', '--', p] : ['-h', '-c', '-d', touchStamp(toNs(atime)), '--', p]);
-    return;
-  }
-  if (atime !== undefined) await one('-a', atime);
-  if (mtime !== undefined) await one('-m', mtime);
 }

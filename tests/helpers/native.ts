@@ -1,11 +1,12 @@
 /**
- * The native addon's splice and listing calls for tests, as the server injects them into storage
+ * The native addon's splice, listing and descriptor-relative calls for tests, as the server injects them into storage
  * (src/localio/native.ts storageCalls). Undefined, with a loud line, when the addon is not built;
  * CI requires it (tests/unit/localio-native.test.ts fails there without it).
  */
 import { loadFdPass, storageCalls } from '../../src/localio/native.js';
 import type { SpliceNative } from '../../src/storage/splice.js';
-import type { StatAt, StatMany } from '../../src/storage/posix.js';
+import type { StatMany } from '../../src/storage/posix.js';
+import type { AtNative } from '../../src/storage/posix-at.js';
 
 function skipping(what: string, call: string): undefined {
   const loaded = loadFdPass();
@@ -18,8 +19,8 @@ export function spliceCalls(): SpliceNative | undefined {
   return storageCalls().splice ?? skipping('splice', 'splice');
 }
 
-/** The addon's statAt and statMany (listing pages), or undefined with a loud line. */
-export function statCalls(): { statAt: StatAt; statMany: StatMany } | undefined {
-  const { statAt, statMany } = storageCalls();
-  return statAt && statMany ? { statAt, statMany } : skipping('stat-ahead', 'statMany');
+/** The addon's descriptor-relative calls and statMany (listing pages ahead), or undefined with a loud line. */
+export function statCalls(): { at: AtNative; statMany: StatMany } | undefined {
+  const { at, statMany } = storageCalls();
+  return at && statMany ? { at, statMany } : skipping('descriptor-relative storage', 'fsAt');
 }

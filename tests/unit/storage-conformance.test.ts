@@ -11,7 +11,8 @@ storageConformance('memory', async () => ({
   cleanup: async () => {},
 }));
 
-storageConformance('posix', async () => {
+// Without the addon: resolved through /proc/self/fd (storage/posix-at.ts ProcAt).
+storageConformance('posix (no addon)', async () => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nfs-storage-'));
   return {
     backend: new PosixBackend(dir),
@@ -43,10 +44,18 @@ storageConformance('posix+readahead+writebehind', async () => {
 const splice = spliceCalls();
 const stats = statCalls();
 if (splice !== undefined && stats !== undefined) {
+  // With the addon: openat2 and the *at family (storage/posix-at.ts NativeAt).
+  storageConformance('posix (native)', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nfs-storage-at-'));
+    return {
+      backend: new PosixBackend(dir, { at: stats.at }),
+      cleanup: () => fs.rm(dir, { recursive: true, force: true }),
+    };
+  });
   storageConformance('posix+splice', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nfs-storage-sp-'));
     return {
-      backend: new PosixBackend(dir, { splice }),
+      backend: new PosixBackend(dir, { splice, at: stats.at }),
       cleanup: () => fs.rm(dir, { recursive: true, force: true }),
     };
   });
