@@ -27,6 +27,7 @@ export {
 } from './match.js';
 export { squash } from './squash.js';
 export { permits, modeAllows, accessMask, mayDelete, stickyAllows, ownerFor, isOwner, inGroup, Access3, ACCESS3_ALL } from './permission.js';
+export { modeBeforeWrite, setidForSetattr, modeOnCreate } from './setid.js';
 export { encodeFh, encodeFhCompact, decodeFh, loadOrCreateSecret, defaultStateDir, FH_MAX, SECRET_LEN } from './fh.js';
 export { ExportTable, exportIdForPath, type ExportTableOptions } from './table.js';
 export { normalizePath, splitPath, PathError, MAX_PATH, MAX_COMPONENT } from './path.js';

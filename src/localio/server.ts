@@ -25,6 +25,7 @@ import type { RpcProgram } from '../rpc/program.js';
 import type { CallContext, Peer } from '../rpc/context.js';
 import type { Credential } from '../rpc/auth.js';
 import { May, type FhGate } from '../export/types.js';
+import { modeBeforeWrite } from '../export/setid.js';
 import type { LocalFd } from '../storage/types.js';
 import { log } from '../util/log.js';
 import { createLocalioProgram } from './program.js';
@@ -447,6 +448,12 @@ export class LocalioServer {
       const v = await this.opts.gate.verify(fh, caller, { type: 'reg', may: mode === 'rw' ? May.READ | May.WRITE : May.READ });
       const backend = v.export.backend;
       if (!backend.localFd || !backend.openFd) throw errnoError('EOPNOTSUPP', `the ${backend.kind} backend cannot hand out descriptors`);
+      // The client writes through this descriptor with its own process's credentials, which may
+      // hold CAP_FSETID where the NFS caller does not: drop the set-id bits now, as the first
+      // write over the wire would (file_remove_privs). A client process without it (the usual
+      // case) also has them dropped by its own kernel on each write.
+      const kept = mode === 'rw' ? modeBeforeWrite(v.attrs, v.identity) : undefined;
+      if (kept !== undefined) await backend.setattr(v.node, { mode: kept });
       const lf = await backend.openFd(v.node, mode);
       this.counters.opens++;
       b.opens++;

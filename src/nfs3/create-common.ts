@@ -5,6 +5,7 @@
 import type { CallContext } from '../rpc/context.js';
 import { May, type Verified } from '../export/types.js';
 import { ownerFor } from '../export/permission.js';
+import { modeOnCreate } from '../export/setid.js';
 import type { Node, Owner, SetAttrs } from '../storage/types.js';
 import type { Nfs3Env } from './env.js';
 import type { DirCreateRes, Sattr3 } from './types.js';
@@ -34,9 +35,14 @@ export function newOwner(dir: Verified, s: Sattr3): Owner {
   return { uid: s.uid ?? o.uid, gid: s.gid ?? o.gid };
 }
 
-/** Mode of a new object: knfsd uses 0 when the client sends none (clients always send one in practice). */
-export function newMode(s: Sattr3): number {
-  return (s.mode ?? 0) & 0o7777;
+/**
+ * Mode of a new object: knfsd uses 0 when the client sends none (clients always send one in
+ * practice). A non-directory in a set-group-ID directory loses S_ISGID the caller could not set
+ * (setid.ts modeOnCreate); a directory keeps it (the backend adds the parent's).
+ */
+export function newMode(s: Sattr3, dir?: Verified): number {
+  const mode = (s.mode ?? 0) & 0o7777;
+  return dir === undefined ? mode : modeOnCreate(dir.attrs, mode, dir.identity);
 }
 
 /**

@@ -67,7 +67,7 @@ async function createUnchecked(dir: Verified, name: string, s: Sattr3): Promise<
 
 async function createNew(dir: Verified, name: string, s: Sattr3): Promise<Node> {
   const node = await dir.export.backend.create(dir.node, name, {
-    mode: newMode(s),
+    mode: newMode(s, dir),
     owner: newOwner(dir, s),
     exclusive: true,
   });

@@ -30,7 +30,7 @@ export function mknodProcedure(env: Nfs3Env): ProcedureDef<MknodArgs, MknodRes> 
         const rdev = 'spec' in what ? { major: what.spec.specdata1, minor: what.spec.specdata2 } : { major: 0, minor: 0 };
         if ((kind === 'blk' || kind === 'chr') && dir.identity.uid !== 0) refuse('EPERM', 'only root may make device nodes');
         const s = what.attrs;
-        const node = await dir.export.backend.mknod(dir.node, args.where.name, kind, newMode(s), rdev, newOwner(dir, s));
+        const node = await dir.export.backend.mknod(dir.node, args.where.name, kind, newMode(s, dir), rdev, newOwner(dir, s));
         await applyAfterCreate(dir, node, s, false);
         return node;
       }),

@@ -9,6 +9,7 @@ import { callerOf, reachableAfterRefusal } from '../common.js';
 import { Nfs3Stat } from '../constants.js';
 import { toNfsStat } from '../status.js';
 import { checkSetattr, isEmptySetAttrs, sattrMay, toSetAttrs } from '../sattr.js';
+import { setidForSetattr } from '../../export/setid.js';
 
 /**
  * NFSPROC3_SETATTR (3.3.2). The gate checks type (a size change needs a
@@ -36,9 +37,11 @@ export function setattrProcedure(env: Nfs3Env): ProcedureDef<SetattrArgs, Setatt
           }
         }
         checkSetattr(v, s);
-        const set = toSetAttrs(s);
+        const asked = toSetAttrs(s);
         // Linux ignores mode changes on symlinks (knfsd drops ATTR_MODE for them).
-        if (v.attrs.type === 'lnk') delete set.mode;
+        if (v.attrs.type === 'lnk') delete asked.mode;
+        // The VFS's set-id rules for this caller: chmod, chown and truncate may drop S_ISUID/S_ISGID.
+        const set = setidForSetattr(v.attrs, asked, v.identity);
         if (!isEmptySetAttrs(set)) {
           const after = await v.export.backend.setattr(v.node, set);
           return { status: 0, wcc: { before: toWccAttr(v.attrs), after: toFattr3(after, v.export) } };

@@ -6,6 +6,7 @@ import { encodeWriteRes } from '../codec/results.js';
 import { toFattr3, toWccAttr, wccAfter } from '../attrs.js';
 import { fromStorageStable, toStorageStable } from '../common.js';
 import { verifyForWrite, writeFailure } from '../write-common.js';
+import { modeBeforeWrite } from '../../export/setid.js';
 import { NFS3_OFFSET_MAX, Nfs3Stat, StableHow3, WRITE_SLACK } from '../constants.js';
 
 /**
@@ -36,6 +37,9 @@ export function writeProcedure(env: Nfs3Env): ProcedureDef<WriteArgs, WriteRes> 
       }
       const asked = v.options.sync ? args.stable : StableHow3.UNSTABLE;
       try {
+        // A write by a caller without CAP_FSETID drops the file's set-id bits first (file_remove_privs).
+        const kept = modeBeforeWrite(v.attrs, v.identity);
+        if (kept !== undefined) await exp.backend.setattr(v.node, { mode: kept });
         // ctx.keepArgs: a backend that queues the data takes the record's bytes instead of copying them.
         const r = await exp.backend.write(v.node, args.offset, args.data, toStorageStable(asked), ctx.keepArgs);
         // Queued (write-behind): the attributes after it are not known yet; asking would wait for it.
