@@ -135,10 +135,12 @@ export const NFS3_CREATEVERFSIZE = 8;
 export const NFS3_WRITEVERFSIZE = 8;
 /**
  * The RFC leaves filename3 and nfspath3 unbounded; these are Linux's
- * NFS3_MAXNAMLEN and NFS3_MAXPATHLEN, which knfsd enforces while decoding.
+ * NFS3_MAXNAMLEN (NAME_MAX, enforced while decoding) and NFS3_MAXPATHLEN
+ * (PATH_MAX: knfsd's SYMLINK answers NAMETOOLONG beyond it, and Linux's own
+ * symlink(2) then takes targets of up to 4,095 bytes).
  */
 export const NFS3_MAXNAMLEN = 255;
-export const NFS3_MAXPATHLEN = 1024;
+export const NFS3_MAXPATHLEN = 4096;
 
 /** Largest file offset/size a POSIX file can have (knfsd's OFFSET_MAX). */
 export const NFS3_OFFSET_MAX = (1n << 63n) - 1n;

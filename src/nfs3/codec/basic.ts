@@ -6,7 +6,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { XdrError, type XdrReader, type XdrWriter } from '../../xdr/index.js';
-import { NFS3_FHSIZE, NFS3_MAXNAMLEN, NFS3_MAXPATHLEN, TimeHow } from '../constants.js';
+import { NFS3_FHSIZE, NFS3_MAXNAMLEN, TimeHow } from '../constants.js';
 import type { DirOpArgs3, Fattr3, Nfstime3, PostOpAttr, PostOpFh3, PreOpAttr, Sattr3, Specdata3, WccData } from '../types.js';
 
 // struct nfs_fh3 { opaque data<NFS3_FHSIZE>; };
@@ -44,10 +44,15 @@ export function writeFilename(w: XdrWriter, name: string): void {
   w.string(name);
 }
 
-// typedef string nfspath3<>;   (bounded to NFS3_MAXPATHLEN)
-/** Raw bytes of a path (symlink target); content checks belong to the handler. */
+// typedef string nfspath3<>;
+/**
+ * Raw bytes of a path (a SYMLINK target): a view of the record, bounded only
+ * by it (nothing is allocated). Its length and content are the handler's to
+ * judge, as knfsd's nfsd3_proc_symlink does: over NFS3_MAXPATHLEN is
+ * NAMETOOLONG there, not undecodable arguments.
+ */
 export function readNfspath(r: XdrReader): Buffer {
-  return r.opaque(NFS3_MAXPATHLEN);
+  return r.opaque(r.remaining);
 }
 
 // struct diropargs3 { nfs_fh3 dir; filename3 name; };
