@@ -160,6 +160,19 @@ test('semantics.sh: readdir 2000, rename over, sparse 6 GiB, cp+cmp, concurrent 
   );
 });
 
+test('storage.sh: a tree deeper than PATH_MAX, set-id bits dropped as the VFS does, symlink targets up to 4,095 bytes', { skip: skipRoot }, async (t) => {
+  await withExport('rw,insecure,no_root_squash', () => undefined, async ({ exp, server }) => {
+    const r = await runKernelClient({ port: server.port, exportPath: exp, script: path.join(GUEST_DIR, 'storage.sh') });
+    await assertGuest(t, r, server);
+    // What the host sees: the modes the guest saw, and the whole symlink targets.
+    const st = path.join(exp, 'stor');
+    for (const n of ['w4777', 'w2777', 'w6777', 'tr']) assert.equal(fs.statSync(path.join(st, n)).mode & 0o7777, 0o777, n);
+    assert.equal(fs.statSync(path.join(st, 'wroot')).mode & 0o7777, 0o6777);
+    assert.equal(fs.readlinkSync(path.join(st, 'l4095')), 't'.repeat(4095));
+    assert.ok(!fs.existsSync(path.join(st, 'deep2')), 'the deep tree is gone');
+  });
+});
+
 test('root_squash export: root creates as 65534, cannot read 0600 root files; uid 1000 is untouched', { skip: skipRoot }, async (t) => {
   await withExport(
     'rw,insecure,root_squash',
