@@ -23,12 +23,12 @@ import { RpcClient, authSys } from '../../src/rpc/client.js';
 import {
   NFS3_PROGRAM, NFS3_VERSION, Nfs3Proc, CreateMode3, StableHow3, nfs3StatName,
   encodeGetattrArgs, encodeLookupArgs, encodeReadArgs, encodeWriteArgs, encodeCommitArgs, encodeCreateArgs,
-  encodeRemoveArgs, encodeReadlinkArgs, encodeMkdirArgs, encodeRenameArgs,
+  encodeRemoveArgs, encodeReadlinkArgs, encodeMkdirArgs, encodeRenameArgs, encodeSetattrArgs, encodeSymlinkArgs, encodeLinkArgs,
   decodeGetattrRes, decodeLookupRes, decodeReadRes, decodeWriteRes, decodeCommitRes, decodeDirCreateRes,
-  decodeRemoveRes, decodeReadlinkRes, decodeRenameRes,
+  decodeRemoveRes, decodeReadlinkRes, decodeRenameRes, decodeSetattrRes, decodeLinkRes,
 } from '../../src/nfs3/index.js';
 import type {
-  GetattrRes, LookupRes, ReadRes, WriteRes, CommitRes, DirCreateRes, RemoveRes, ReadlinkRes, RenameRes, Sattr3,
+  GetattrRes, LookupRes, ReadRes, WriteRes, CommitRes, DirCreateRes, RemoveRes, ReadlinkRes, RenameRes, Sattr3, SetattrRes, LinkRes,
   StableHow3Value,
 } from '../../src/nfs3/index.js';
 import { MOUNT_PROGRAM, MOUNT_V3, MountProc, encodeDirpath, decodeMntRes, type MntRes } from '../../src/mount/index.js';
@@ -400,6 +400,18 @@ export class NfsClient {
 
   readlink(fh: Buffer): Promise<ReadlinkRes> {
     return this.nfs(Nfs3Proc.READLINK, (w) => encodeReadlinkArgs(w, { symlink: fh }), decodeReadlinkRes);
+  }
+
+  setattr(fh: Buffer, attrs: Sattr3): Promise<SetattrRes> {
+    return this.nfs(Nfs3Proc.SETATTR, (w) => encodeSetattrArgs(w, { object: fh, attrs }), decodeSetattrRes);
+  }
+
+  symlink(dir: Buffer, name: string, target: string): Promise<DirCreateRes> {
+    return this.nfs(Nfs3Proc.SYMLINK, (w) => encodeSymlinkArgs(w, { where: { dir, name }, attrs: {}, target: Buffer.from(target) }), decodeDirCreateRes);
+  }
+
+  link(fh: Buffer, dir: Buffer, name: string): Promise<LinkRes> {
+    return this.nfs(Nfs3Proc.LINK, (w) => encodeLinkArgs(w, { file: fh, link: { dir, name } }), decodeLinkRes);
   }
 }
 

@@ -9,6 +9,11 @@ import { fileURLToPath } from 'node:url';
 /** Repository root (tests run from dist/tests/...). */
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const CLI = path.join(REPO, 'bin/nfs-localio.js');
+/**
+ * The server tests start: this tree's, or another build's CLI named by NFS_LOCALIO_TEST_SERVER_CLI
+ * (to show a test failing on an earlier build of the server before the fix it checks).
+ */
+const SERVER_CLI = process.env.NFS_LOCALIO_TEST_SERVER_CLI || CLI;
 /** shared/ beside the checkout (as on the developers' machines and in CI). */
 export const SHARED = process.env.NFS_LOCALIO_SHARED ?? path.resolve(REPO, '../shared');
 
@@ -53,7 +58,7 @@ export interface StartOptions {
 export async function startServer(o: StartOptions): Promise<ServerProcess> {
   const port = o.port ?? (await freePort());
   const stateDir = o.stateDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'nfsl-state-'));
-  const args = [CLI, '--log-level', o.logLevel ?? process.env.NFS_LOCALIO_TEST_LOG ?? 'warn', 'serve', '--port', String(port), '--state-dir', stateDir];
+  const args = [SERVER_CLI, '--log-level', o.logLevel ?? process.env.NFS_LOCALIO_TEST_LOG ?? 'warn', 'serve', '--port', String(port), '--state-dir', stateDir];
   if (o.exportsText !== undefined) {
     const f = path.join(stateDir, 'exports');
     fs.writeFileSync(f, o.exportsText);
