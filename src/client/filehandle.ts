@@ -9,6 +9,7 @@ import type { StableHow3Value } from '../nfs3/constants.js';
 import type { Fattr3 } from '../nfs3/types.js';
 import { NfsError, nfsError } from './errors.js';
 import { readAhead, readInto, WriteTracker, type IoCore, type ReadPiece } from './io.js';
+import { WriteBehind } from './writebehind.js';
 import { Stats } from './stats.js';
 import { toSattrTimes, type TimeLike } from './util.js';
 
@@ -268,120 +269,49 @@ export class FileHandle {
       await this.writeData(toBuffer(data, encoding), null);
       return;
     }
-    // streamed: keep several wsize chunks in flight
-    const wsize = this.host.wsize;
-    const inflight = new Set<Promise<number>>();
-    let pending: Buffer[] = [];
-    let pendingLen = 0;
-    let failed: unknown;
-    const flush = async (all: boolean) => {
-      while (pendingLen >= wsize || (all && pendingLen > 0)) {
-        const joined = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingLen);
-        const take = Math.min(wsize, joined.length);
-        const chunk = joined.subarray(0, take);
-        pending = take < joined.length ? [joined.subarray(take)] : [];
-        pendingLen -= take;
-        const p = this.writeData(chunk, null);
-        inflight.add(p);
-        p.then(
-          () => inflight.delete(p),
-          (e) => {
-            inflight.delete(p);
-            failed ??= e;
-          },
-        );
-        if (inflight.size >= 8) await Promise.race(inflight).catch(() => undefined);
-        if (failed) throw failed;
-      }
-    };
-    for await (const piece of data as AsyncIterable<string | ArrayBufferView>) {
-      const b = toBuffer(piece, encoding);
-      if (b.length === 0) continue;
-      pending.push(b);
-      pendingLen += b.length;
-      await flush(false);
-    }
-    await flush(true);
-    await Promise.allSettled([...inflight]);
-    if (failed) throw failed;
+    // streamed: several wsize WRITEs in flight
+    const wb = this.writeBehind(undefined);
+    for await (const piece of data as AsyncIterable<string | ArrayBufferView>) await wb.add(toBuffer(piece, encoding));
+    await wb.flush();
   }
 
   async appendFile(data: string | ArrayBufferView, options?: { encoding?: BufferEncoding } | BufferEncoding): Promise<void> {
     return this.writeFile(data, options);
   }
 
-  createWriteStream(options: WriteStreamOptions = {}): Writable {
+  /** @internal write-behind from `start` (undefined: this handle's position, advanced as it goes), `limit` bytes in flight. */
+  writeBehind(start: number | undefined, limit?: number): WriteBehind {
     this.check('write');
     if (!this.flags.write) throw new NfsError('EBADF', { syscall: 'write' });
     const wsize = this.host.wsize;
-    let pos = options.start ?? this.pos;
-    const limit = Math.max(wsize, options.writeBehind ?? 8 * wsize);
+    return new WriteBehind((data, at) => this.writeData(data, at), start, wsize, Math.max(wsize, limit ?? 8 * wsize));
+  }
+
+  createWriteStream(options: WriteStreamOptions = {}): Writable {
+    const wb = this.writeBehind(options.start ?? this.pos, options.writeBehind);
     const autoClose = options.autoClose ?? true;
-    let pending: Buffer[] = [];
-    let pendingLen = 0;
-    let inflightBytes = 0;
-    const inflight = new Set<Promise<unknown>>();
-    let failed: Error | undefined;
     const handle = this;
-    const send = (chunk: Buffer) => {
-      const at = this.flags.append ? null : pos;
-      pos += chunk.length;
-      inflightBytes += chunk.length;
-      const p = handle.writeData(chunk, at);
-      inflight.add(p);
-      p.then(
-        () => {
-          inflight.delete(p);
-          inflightBytes -= chunk.length;
-        },
-        (e: Error) => {
-          inflight.delete(p);
-          inflightBytes -= chunk.length;
-          failed ??= e;
-        },
-      );
-    };
-    const pump = async (all: boolean) => {
-      while (pendingLen >= wsize || (all && pendingLen > 0)) {
-        const joined = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingLen);
-        const take = Math.min(wsize, joined.length);
-        send(joined.subarray(0, take));
-        pending = take < joined.length ? [joined.subarray(take)] : [];
-        pendingLen -= take;
-      }
-      while (inflightBytes >= limit && !failed) await Promise.race(inflight).catch(() => undefined);
-      if (failed) throw failed;
-    };
+    // data must be copied: the writer may reuse its buffer once we call back
     const stream = new Writable({
-      highWaterMark: options.highWaterMark ?? wsize,
+      highWaterMark: options.highWaterMark ?? this.host.wsize,
       decodeStrings: true,
       defaultEncoding: options.encoding ?? 'utf8',
       signal: options.signal,
       write(chunk: Buffer, _enc, cb) {
-        // data must be copied: the writer may reuse its buffer once we call back
-        pending.push(Buffer.from(chunk));
-        pendingLen += chunk.length;
-        pump(false).then(() => cb(), cb);
+        wb.add(Buffer.from(chunk)).then(() => cb(), cb);
       },
       writev(chunks, cb) {
-        for (const { chunk } of chunks) {
-          const b = Buffer.from(chunk as Buffer);
-          pending.push(b);
-          pendingLen += b.length;
-        }
-        pump(false).then(() => cb(), cb);
+        wb.add(chunks.map(({ chunk }) => Buffer.from(chunk as Buffer))).then(() => cb(), cb);
       },
       final(cb) {
         (async () => {
-          await pump(true);
-          await Promise.allSettled([...inflight]);
-          if (failed) throw failed;
+          await wb.flush();
           if (autoClose) await handle.close();
         })().then(() => cb(), cb);
       },
       destroy(err, cb) {
         (async () => {
-          await Promise.allSettled([...inflight]);
+          await wb.settle();
           if (autoClose) await handle.close().catch(() => undefined);
         })().then(() => cb(err), () => cb(err));
       },
