@@ -4,12 +4,12 @@
  * cache); writes are UNSTABLE and committed on sync()/datasync()/close(), and
  * with O_SYNC/O_DSYNC they are FILE_SYNC/DATA_SYNC instead.
  */
-import { Readable, Writable } from 'node:stream';
 import type { StableHow3Value } from '../nfs3/constants.js';
 import type { Fattr3 } from '../nfs3/types.js';
 import { NfsError, nfsError } from './errors.js';
 import { readAhead, readInto, WriteTracker, type IoCore, type ReadPiece } from './io.js';
 import { WriteBehind } from './writebehind.js';
+import { ReadStream, WriteStream, type ReadStreamOptions, type WriteStreamOptions } from './streams.js';
 import { Stats } from './stats.js';
 import { toSattrTimes, type TimeLike } from './util.js';
 
@@ -27,29 +27,9 @@ export interface WriteResult<T = Buffer> {
   buffer: T;
 }
 
-export interface ReadStreamOptions {
-  start?: number;
-  /** Inclusive, as fs.createReadStream. */
-  end?: number;
-  highWaterMark?: number;
-  encoding?: BufferEncoding;
-  /** Close the FileHandle when the stream ends (default true, as fs). */
-  autoClose?: boolean;
-  /** READs kept in flight ahead of the consumer (default 8). */
-  readAhead?: number;
-  signal?: AbortSignal;
-}
-
-export interface WriteStreamOptions {
-  start?: number;
-  highWaterMark?: number;
-  encoding?: BufferEncoding;
-  /** Close (and so COMMIT) the FileHandle when the stream finishes (default true, as fs). */
-  autoClose?: boolean;
-  /** Bytes of WRITEs kept in flight (default 8 × wsize). */
-  writeBehind?: number;
-  signal?: AbortSignal;
-}
+/** Options of a FileHandle's streams: those of the client's, less what opening a path takes. */
+export type HandleReadStreamOptions = Omit<ReadStreamOptions, 'fd' | 'flags' | 'mode'>;
+export type HandleWriteStreamOptions = Omit<WriteStreamOptions, 'fd' | 'flags' | 'mode'>;
 
 let nextFd = 1000;
 
@@ -178,23 +158,10 @@ export class FileHandle {
     return readAhead(this.host, this.handle, start, end, Math.max(1, options.readAhead ?? 8), 'read', this.path);
   }
 
-  createReadStream(options: ReadStreamOptions = {}): Readable {
+  /** A ReadStream of this handle (streams.ts), from `start` or this handle's position; autoClose closes the handle. */
+  createReadStream(options: HandleReadStreamOptions = {}): ReadStream {
     this.check('read');
-    const end = options.end === undefined || options.end === Infinity ? Infinity : options.end + 1;
-    const autoClose = options.autoClose ?? true;
-    const pieces = this.pieces({ start: options.start ?? this.pos, end, readAhead: options.readAhead });
-    const handle = this;
-    async function* gen(): AsyncGenerator<Buffer> {
-      try {
-        for await (const p of pieces) for (const c of p.chunks) yield c;
-      } finally {
-        await pieces.return(undefined);
-        if (autoClose) await handle.close().catch(() => undefined);
-      }
-    }
-    const stream = Readable.from(gen(), { objectMode: false, highWaterMark: options.highWaterMark ?? this.host.rsize, signal: options.signal });
-    if (options.encoding) stream.setEncoding(options.encoding);
-    return stream;
+    return new ReadStream(this.host, undefined, { ...options, fd: this });
   }
 
   // ------------------------------------------------------------------ write
@@ -287,36 +254,11 @@ export class FileHandle {
     return new WriteBehind((data, at) => this.writeData(data, at), start, wsize, Math.max(wsize, limit ?? 8 * wsize));
   }
 
-  createWriteStream(options: WriteStreamOptions = {}): Writable {
-    const wb = this.writeBehind(options.start ?? this.pos, options.writeBehind);
-    const autoClose = options.autoClose ?? true;
-    const handle = this;
-    // data must be copied: the writer may reuse its buffer once we call back
-    const stream = new Writable({
-      highWaterMark: options.highWaterMark ?? this.host.wsize,
-      decodeStrings: true,
-      defaultEncoding: options.encoding ?? 'utf8',
-      signal: options.signal,
-      write(chunk: Buffer, _enc, cb) {
-        wb.add(Buffer.from(chunk)).then(() => cb(), cb);
-      },
-      writev(chunks, cb) {
-        wb.add(chunks.map(({ chunk }) => Buffer.from(chunk as Buffer))).then(() => cb(), cb);
-      },
-      final(cb) {
-        (async () => {
-          await wb.flush();
-          if (autoClose) await handle.close();
-        })().then(() => cb(), cb);
-      },
-      destroy(err, cb) {
-        (async () => {
-          await wb.settle();
-          if (autoClose) await handle.close().catch(() => undefined);
-        })().then(() => cb(err), () => cb(err));
-      },
-    });
-    return stream;
+  /** A WriteStream of this handle (streams.ts), from `start` or this handle's position; autoClose commits and closes the handle. */
+  createWriteStream(options: HandleWriteStreamOptions = {}): WriteStream {
+    this.check('write');
+    if (!this.flags.write) throw new NfsError('EBADF', { syscall: 'write' });
+    return new WriteStream(this.host, undefined, { ...options, fd: this });
   }
 
   // ------------------------------------------------------------------ metadata
