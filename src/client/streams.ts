@@ -101,7 +101,9 @@ function common<T extends CommonOptions>(path: unknown, options: T | BufferEncod
 
 /** Open `path` for a stream: 'open' and 'ready' after the constructor's callback, as fs. */
 function openFor(s: ReadStream | WriteStream, host: StreamHost, callback: Callback): void {
-  if (s.handle) return callback();
+  // Already closed: destroyed inside the constructor (a signal aborted beforehand), when there was no file
+  // to close yet. fs opens it all the same, emits 'open' after 'close' and never closes it; we leave it shut.
+  if (s.handle || s.closed) return callback();
   if (!host.open) return callback(new TypeError('this stream was given neither a path to open nor a FileHandle'));
   host.open(s.path!, s.flags, s.mode).then(
     (h) => {
