@@ -5,10 +5,10 @@
  */
 export { connect, listExports } from './client/index.js';
 export {
-  NfsClient, FileHandle, Dir, Stats, Dirent, NfsError, NFS_SUPER_MAGIC, parseNfsUrl, Nfs3Raw, MountRaw, clientChannel,
+  NfsClient, FileHandle, ReadStream, WriteStream, Dir, Stats, Dirent, NfsError, NFS_SUPER_MAGIC, parseNfsUrl, Nfs3Raw, MountRaw, clientChannel,
   type ConnectOptions, type ParsedNfsUrl, type MountMode, type StatFs, type Resolved, type MkdirOptions, type RmOptions,
   type ReaddirOptions, type WriteFileOptions, type ReadResult, type WriteResult, type ReadStreamOptions,
-  type WriteStreamOptions, type DirOptions, type TransportStats, type ClientCounters,
+  type WriteStreamOptions, type HandleReadStreamOptions, type HandleWriteStreamOptions, type DirOptions, type TransportStats, type ClientCounters,
 } from './client/index.js';
 export { NfsServer, defaultExportEntry, type NfsServerOptions } from './server/index.js';
 export type { ExportNode } from './mount/types.js';

@@ -17,6 +17,7 @@ import type { ExportNode } from '../mount/types.js';
 import { NfsError, nfsError } from './errors.js';
 import { FileHandle, type FileHandleHost } from './filehandle.js';
 import { Dir, type DirOptions } from './dir.js';
+import { ReadStream, WriteStream, type ReadStreamOptions, type WriteStreamOptions } from './streams.js';
 import { Dirent, NFS_SUPER_MAGIC, Stats, type StatFs } from './stats.js';
 import type { ClientCounters } from './io.js';
 import { ClientBuffers } from './buffers.js';
@@ -366,6 +367,16 @@ export class NfsClient implements FileHandleHost {
     } finally {
       await s.close().catch(() => undefined);
     }
+  }
+
+  /** fs.createReadStream: opens `p` lazily, reads it with READs in flight ahead (LOCALIO when local), closes it at the end (streams.ts). */
+  createReadStream(p: string, options?: ReadStreamOptions | BufferEncoding): ReadStream {
+    return new ReadStream(this, p, options);
+  }
+
+  /** fs.createWriteStream: opens `p` lazily ('w'), WRITEs behind the writer, COMMITs before 'finish' (streams.ts). */
+  createWriteStream(p: string, options?: WriteStreamOptions | BufferEncoding): WriteStream {
+    return new WriteStream(this, p, options);
   }
 
   // ---------------------------------------------------------------- directories

@@ -4,11 +4,12 @@
  * cache); writes are UNSTABLE and committed on sync()/datasync()/close(), and
  * with O_SYNC/O_DSYNC they are FILE_SYNC/DATA_SYNC instead.
  */
-import { Readable, Writable } from 'node:stream';
 import type { StableHow3Value } from '../nfs3/constants.js';
 import type { Fattr3 } from '../nfs3/types.js';
 import { NfsError, nfsError } from './errors.js';
 import { readAhead, readInto, WriteTracker, type IoCore, type ReadPiece } from './io.js';
+import { WriteBehind } from './writebehind.js';
+import { ReadStream, WriteStream, type ReadStreamOptions, type WriteStreamOptions } from './streams.js';
 import { Stats } from './stats.js';
 import { toSattrTimes, type TimeLike } from './util.js';
 
@@ -26,29 +27,9 @@ export interface WriteResult<T = Buffer> {
   buffer: T;
 }
 
-export interface ReadStreamOptions {
-  start?: number;
-  /** Inclusive, as fs.createReadStream. */
-  end?: number;
-  highWaterMark?: number;
-  encoding?: BufferEncoding;
-  /** Close the FileHandle when the stream ends (default true, as fs). */
-  autoClose?: boolean;
-  /** READs kept in flight ahead of the consumer (default 8). */
-  readAhead?: number;
-  signal?: AbortSignal;
-}
-
-export interface WriteStreamOptions {
-  start?: number;
-  highWaterMark?: number;
-  encoding?: BufferEncoding;
-  /** Close (and so COMMIT) the FileHandle when the stream finishes (default true, as fs). */
-  autoClose?: boolean;
-  /** Bytes of WRITEs kept in flight (default 8 × wsize). */
-  writeBehind?: number;
-  signal?: AbortSignal;
-}
+/** Options of a FileHandle's streams: those of the client's, less what opening a path takes. */
+export type HandleReadStreamOptions = Omit<ReadStreamOptions, 'fd' | 'flags' | 'mode'>;
+export type HandleWriteStreamOptions = Omit<WriteStreamOptions, 'fd' | 'flags' | 'mode'>;
 
 let nextFd = 1000;
 
@@ -177,23 +158,10 @@ export class FileHandle {
     return readAhead(this.host, this.handle, start, end, Math.max(1, options.readAhead ?? 8), 'read', this.path);
   }
 
-  createReadStream(options: ReadStreamOptions = {}): Readable {
+  /** A ReadStream of this handle (streams.ts), from `start` or this handle's position; autoClose closes the handle. */
+  createReadStream(options: HandleReadStreamOptions = {}): ReadStream {
     this.check('read');
-    const end = options.end === undefined || options.end === Infinity ? Infinity : options.end + 1;
-    const autoClose = options.autoClose ?? true;
-    const pieces = this.pieces({ start: options.start ?? this.pos, end, readAhead: options.readAhead });
-    const handle = this;
-    async function* gen(): AsyncGenerator<Buffer> {
-      try {
-        for await (const p of pieces) for (const c of p.chunks) yield c;
-      } finally {
-        await pieces.return(undefined);
-        if (autoClose) await handle.close().catch(() => undefined);
-      }
-    }
-    const stream = Readable.from(gen(), { objectMode: false, highWaterMark: options.highWaterMark ?? this.host.rsize, signal: options.signal });
-    if (options.encoding) stream.setEncoding(options.encoding);
-    return stream;
+    return new ReadStream(this.host, undefined, { ...options, fd: this });
   }
 
   // ------------------------------------------------------------------ write
@@ -268,125 +236,29 @@ export class FileHandle {
       await this.writeData(toBuffer(data, encoding), null);
       return;
     }
-    // streamed: keep several wsize chunks in flight
-    const wsize = this.host.wsize;
-    const inflight = new Set<Promise<number>>();
-    let pending: Buffer[] = [];
-    let pendingLen = 0;
-    let failed: unknown;
-    const flush = async (all: boolean) => {
-      while (pendingLen >= wsize || (all && pendingLen > 0)) {
-        const joined = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingLen);
-        const take = Math.min(wsize, joined.length);
-        const chunk = joined.subarray(0, take);
-        pending = take < joined.length ? [joined.subarray(take)] : [];
-        pendingLen -= take;
-        const p = this.writeData(chunk, null);
-        inflight.add(p);
-        p.then(
-          () => inflight.delete(p),
-          (e) => {
-            inflight.delete(p);
-            failed ??= e;
-          },
-        );
-        if (inflight.size >= 8) await Promise.race(inflight).catch(() => undefined);
-        if (failed) throw failed;
-      }
-    };
-    for await (const piece of data as AsyncIterable<string | ArrayBufferView>) {
-      const b = toBuffer(piece, encoding);
-      if (b.length === 0) continue;
-      pending.push(b);
-      pendingLen += b.length;
-      await flush(false);
-    }
-    await flush(true);
-    await Promise.allSettled([...inflight]);
-    if (failed) throw failed;
+    // streamed: several wsize WRITEs in flight
+    const wb = this.writeBehind(undefined);
+    for await (const piece of data as AsyncIterable<string | ArrayBufferView>) await wb.add(toBuffer(piece, encoding));
+    await wb.flush();
   }
 
   async appendFile(data: string | ArrayBufferView, options?: { encoding?: BufferEncoding } | BufferEncoding): Promise<void> {
     return this.writeFile(data, options);
   }
 
-  createWriteStream(options: WriteStreamOptions = {}): Writable {
+  /** @internal write-behind from `start` (undefined: this handle's position, advanced as it goes), `limit` bytes in flight. */
+  writeBehind(start: number | undefined, limit?: number): WriteBehind {
     this.check('write');
     if (!this.flags.write) throw new NfsError('EBADF', { syscall: 'write' });
     const wsize = this.host.wsize;
-    let pos = options.start ?? this.pos;
-    const limit = Math.max(wsize, options.writeBehind ?? 8 * wsize);
-    const autoClose = options.autoClose ?? true;
-    let pending: Buffer[] = [];
-    let pendingLen = 0;
-    let inflightBytes = 0;
-    const inflight = new Set<Promise<unknown>>();
-    let failed: Error | undefined;
-    const handle = this;
-    const send = (chunk: Buffer) => {
-      const at = this.flags.append ? null : pos;
-      pos += chunk.length;
-      inflightBytes += chunk.length;
-      const p = handle.writeData(chunk, at);
-      inflight.add(p);
-      p.then(
-        () => {
-          inflight.delete(p);
-          inflightBytes -= chunk.length;
-        },
-        (e: Error) => {
-          inflight.delete(p);
-          inflightBytes -= chunk.length;
-          failed ??= e;
-        },
-      );
-    };
-    const pump = async (all: boolean) => {
-      while (pendingLen >= wsize || (all && pendingLen > 0)) {
-        const joined = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingLen);
-        const take = Math.min(wsize, joined.length);
-        send(joined.subarray(0, take));
-        pending = take < joined.length ? [joined.subarray(take)] : [];
-        pendingLen -= take;
-      }
-      while (inflightBytes >= limit && !failed) await Promise.race(inflight).catch(() => undefined);
-      if (failed) throw failed;
-    };
-    const stream = new Writable({
-      highWaterMark: options.highWaterMark ?? wsize,
-      decodeStrings: true,
-      defaultEncoding: options.encoding ?? 'utf8',
-      signal: options.signal,
-      write(chunk: Buffer, _enc, cb) {
-        // data must be copied: the writer may reuse its buffer once we call back
-        pending.push(Buffer.from(chunk));
-        pendingLen += chunk.length;
-        pump(false).then(() => cb(), cb);
-      },
-      writev(chunks, cb) {
-        for (const { chunk } of chunks) {
-          const b = Buffer.from(chunk as Buffer);
-          pending.push(b);
-          pendingLen += b.length;
-        }
-        pump(false).then(() => cb(), cb);
-      },
-      final(cb) {
-        (async () => {
-          await pump(true);
-          await Promise.allSettled([...inflight]);
-          if (failed) throw failed;
-          if (autoClose) await handle.close();
-        })().then(() => cb(), cb);
-      },
-      destroy(err, cb) {
-        (async () => {
-          await Promise.allSettled([...inflight]);
-          if (autoClose) await handle.close().catch(() => undefined);
-        })().then(() => cb(err), () => cb(err));
-      },
-    });
-    return stream;
+    return new WriteBehind((data, at) => this.writeData(data, at), start, wsize, Math.max(wsize, limit ?? 8 * wsize));
+  }
+
+  /** A WriteStream of this handle (streams.ts), from `start` or this handle's position; autoClose commits and closes the handle. */
+  createWriteStream(options: HandleWriteStreamOptions = {}): WriteStream {
+    this.check('write');
+    if (!this.flags.write) throw new NfsError('EBADF', { syscall: 'write' });
+    return new WriteStream(this.host, undefined, { ...options, fd: this });
   }
 
   // ------------------------------------------------------------------ metadata

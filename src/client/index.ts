@@ -1,7 +1,8 @@
 /** The NFSv3 client: connect() and the fs.promises-style API. */
 export { connect, listExports } from './connect.js';
 export { NfsClient, type Resolved, type MkdirOptions, type RmOptions, type ReaddirOptions, type WriteFileOptions } from './client.js';
-export { FileHandle, type ReadResult, type WriteResult, type ReadStreamOptions, type WriteStreamOptions } from './filehandle.js';
+export { FileHandle, type ReadResult, type WriteResult, type HandleReadStreamOptions, type HandleWriteStreamOptions } from './filehandle.js';
+export { ReadStream, WriteStream, type ReadStreamOptions, type WriteStreamOptions } from './streams.js';
 export { Dir, type DirOptions } from './dir.js';
 export { Stats, Dirent, NFS_SUPER_MAGIC, type StatFs } from './stats.js';
 export { NfsError, nfsError, strerror, isNfsError } from './errors.js';
