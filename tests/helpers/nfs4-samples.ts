@@ -37,6 +37,12 @@ const implId = { domain: 'kernel.org', name: 'Linux 6.12', date: { seconds: 0n, 
 const netaddr = { netid: 'tcp', addr: '127.0.0.1.47.209' };
 const ace = { type: 0, flag: 0, accessMask: 0, who: '' };
 const F = Nfs4Stat.IO;
+/**
+ * A layout type no dissector knows: its bodies stay opaque. (Real file or
+ * flex-files layout types would make Wireshark parse 'addr' / 'ff' as
+ * structured bodies and call the packet malformed; the codec does not care.)
+ */
+const LAYOUT_OPAQUE = 0x80000001;
 
 type Samples = { [K in Nfs4KnownOp]: { args: Nfs4ArgsMap[K][]; res: Nfs4ResMap[K][] } };
 const st = (...s: number[]) => s.map((status) => ({ status })) as { status: never }[];
@@ -196,7 +202,7 @@ export const SAMPLES: Samples = {
   },
   [P.GETDEVICEINFO]: {
     args: [{ deviceId: Buffer.alloc(16, 3), layoutType: 1, maxcount: 4096, notifyTypes: [] }],
-    res: [{ status: 0, layoutType: 1, addrBody: Buffer.from('addr'), notification: [] }, { status: Nfs4Stat.TOOSMALL, mincount: 8192 }, { status: Nfs4Stat.NOTSUPP }],
+    res: [{ status: 0, layoutType: LAYOUT_OPAQUE, addrBody: Buffer.from('addr'), notification: [] }, { status: Nfs4Stat.TOOSMALL, mincount: 8192 }, { status: Nfs4Stat.NOTSUPP }],
   },
   [P.GETDEVICELIST]: {
     args: [{ layoutType: 1, maxdevices: 10, cookie: 0n, cookieverf: verf }],
@@ -212,7 +218,7 @@ export const SAMPLES: Samples = {
   [P.LAYOUTGET]: {
     args: [{ signalLayoutAvail: false, layoutType: 1, iomode: 2, offset: 0n, length: 0xffffffffffffffffn, minlength: 4096n, stateid: sid(1), maxcount: 4096 }],
     res: [
-      { status: 0, returnOnClose: true, stateid: sid(2), layouts: [{ offset: 0n, length: 4096n, iomode: 1, type: 1, body: Buffer.from('layout') }] },
+      { status: 0, returnOnClose: true, stateid: sid(2), layouts: [{ offset: 0n, length: 4096n, iomode: 1, type: LAYOUT_OPAQUE, body: Buffer.from('layout') }] },
       { status: Nfs4Stat.LAYOUTTRYLATER, willSignalLayoutAvail: true },
       { status: Nfs4Stat.LAYOUTUNAVAILABLE },
     ],
@@ -261,7 +267,7 @@ export const SAMPLES: Samples = {
     res: st(0, Nfs4Stat.NOTSUPP),
   },
   [P.LAYOUTSTATS]: {
-    args: [{ offset: 0n, length: 1n, stateid: sid(1), read: { count: 1n, bytes: 2n }, write: { count: 3n, bytes: 4n }, deviceId: Buffer.alloc(16), layoutType: 4, layoutBody: Buffer.from('ff') }],
+    args: [{ offset: 0n, length: 1n, stateid: sid(1), read: { count: 1n, bytes: 2n }, write: { count: 3n, bytes: 4n }, deviceId: Buffer.alloc(16), layoutType: LAYOUT_OPAQUE, layoutBody: Buffer.from('ff') }],
     res: st(0, Nfs4Stat.NOTSUPP),
   },
   [P.OFFLOAD_CANCEL]: { args: [{ stateid: sid(4) }], res: st(0, Nfs4Stat.NOTSUPP) },
