@@ -13,7 +13,7 @@ import type { ReplyChunk, ReplyTail } from '../../src/rpc/program.js';
 import { Fattr4 as A, Nfs4Op as P, Nfs4Stat, OP_ILLEGAL } from '../../src/nfs4/constants.js';
 import { DEFAULT_NFS4_LIMITS as lim, nfs4Limits } from '../../src/nfs4/codec/limits.js';
 import { Nfs4CodecError } from '../../src/nfs4/codec/errors.js';
-import { bitmap4 } from '../../src/nfs4/codec/bitmap.js';
+import { bitmap4, writeBitmap4 } from '../../src/nfs4/codec/bitmap.js';
 import {
   decodeCompoundArgs, decodeCompoundRes, encodeCompoundArgs, encodeCompoundRes, seekCompoundWriteData,
 } from '../../src/nfs4/codec/compound.js';
@@ -212,9 +212,14 @@ test('oversized counts and lengths are refused before allocation', () => {
   const w = new XdrWriter();
   w.uint32(0).uint32(0).uint32(10_000);
   throwsCode(() => decodeCompoundRes(new XdrReader(Buffer.from(w.finish())), nfs4Limits({ maxOps: 16 })), 'NFS4_TOO_LONG');
-  // GETATTR with a 2^31-word bitmap.
+  // GETATTR with a 2^31-word bitmap: refused before a word is read.
   const bm = dec(rawCompound(1, [[P.PUTROOTFH], [P.GETATTR, Buffer.from([0x80, 0, 0, 0])]]));
-  assert.equal(bm.stop && !bm.stop.illegal && bm.stop.error.code, 'NFS4_TOO_LONG');
+  assert.equal(bm.stop && !bm.stop.illegal && bm.stop.error.code, 'NFS4_SHORT');
+  assert.equal(bm.stop?.status, Nfs4Stat.BADXDR);
+  // GETATTR of attribute 1000 (pynfs GATT testUnknownAttr): decodes, the word that names it dropped.
+  const g = dec(rawCompound(1, [[P.PUTROOTFH], [P.GETATTR, encodeWith(writeBitmap4, bitmap4(A.TYPE, 1000))]]));
+  assert.equal(g.stop, undefined);
+  assert.deepEqual(g.ops[1], { op: P.GETATTR, args: { attrRequest: [1 << A.TYPE, 0, 0, 0, 0, 0, 0, 0] } });
   // OPEN whose owner claims 1 GiB; SETATTR whose owner attribute does.
   const open = encodeWith((x, v: number) => void x.uint32(0).uint32(1).uint32(0).uint64(1n).uint32(v), 1 << 30);
   const o = dec(rawCompound(1, [[P.OPEN, open]]));

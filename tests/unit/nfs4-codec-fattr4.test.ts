@@ -196,13 +196,23 @@ test('owner strings are bounded by maxOwner (a 1 GiB length is refused before an
   assert.equal(decodeFattr4(new XdrReader(five), lim, 'settable').values.owner, '12345');
 });
 
-test('bitmap4: word bounds before allocation, and the helpers', () => {
+test('bitmap4: word bounds before allocation, words past the limit read and dropped, and the helpers', () => {
   const huge = new XdrWriter();
   huge.uint32(0x80000000);
-  throwsCode(() => readBitmap4(new XdrReader(Buffer.from(huge.finish())), lim), 'NFS4_TOO_LONG');
+  throwsCode(() => readBitmap4(new XdrReader(Buffer.from(huge.finish())), lim), 'NFS4_SHORT');
   const many = new XdrWriter();
   many.uint32(lim.maxBitmapWords);
   throwsCode(() => readBitmap4(new XdrReader(Buffer.from(many.finish())), lim), 'NFS4_SHORT');
+  // pynfs's GETATTR of attribute 1000: 32 words, kept to maxBitmapWords, the rest consumed.
+  const w1000 = encodeWith(writeBitmap4, bitmap4(A.SIZE, 1000));
+  assert.equal(w1000.length, 4 + 32 * 4);
+  assert.deepEqual(decodeAll((r) => readBitmap4(r, lim), w1000), [1 << A.SIZE, 0, 0, 0, 0, 0, 0, 0]);
+  let dropped = -1;
+  decodeAll((r) => readBitmap4(r, lim, (b) => (dropped = b)), w1000);
+  assert.equal(dropped, 1000);
+  // In a fattr4's attrmask such a bit is an attribute we cannot read past.
+  throwsCode(() => back(rawFattr(bitmap4(A.SIZE, 1000), Buffer.alloc(8))), 'NFS4_ATTR_NOTSUPP');
+  throwsCode(() => back(rawFattr(bitmap4(A.SIZE, 1000), Buffer.alloc(8)), 'settable'), 'NFS4_ATTR_NOTSUPP');
   assert.deepEqual(decodeAll((r) => readBitmap4(r, lim), encodeWith(writeBitmap4, [])), []);
   assert.deepEqual(decodeAll((r) => readBitmap4(r, lim), encodeWith(writeBitmap4, [0, 0])), [0, 0]);
 

@@ -1,21 +1,31 @@
 /**
  * bitmap4 (typedef uint32_t bitmap4<>): attribute and hint sets as an array
- * of 32-bit words, word 0 holding bits 0..31. The word count is bounded by
- * Nfs4Limits.maxBitmapWords before the words are read, so a bitmap claiming
- * 2^31 words costs nothing. Bits we do not know are kept as they came: what
- * they mean is for the caller (GETATTR ignores them, SETATTR refuses them).
+ * of 32-bit words, word 0 holding bits 0..31. At most maxBitmapWords words
+ * are kept. A longer bitmap is still accepted when its words are really in
+ * the record (a bitmap claiming 2^31 words is refused before anything is
+ * read): the words past the limit are read and dropped, as knfsd's
+ * nfsd4_decode_bitmap4 does — they can only name attributes nobody defines
+ * (pynfs asks GETATTR for attribute 1000 and expects NFS4_OK). Where such a
+ * bit matters (a fattr4's attrmask, whose values follow) the caller passes
+ * `onDropped`. Bits below the limit are kept as they came: what they mean
+ * is for the caller (GETATTR ignores unknown ones, SETATTR refuses them).
  */
 import type { XdrReader, XdrWriter } from '../../xdr/index.js';
 import type { Bitmap4 } from '../types.js';
 import { Nfs4CodecError } from './errors.js';
 import type { Nfs4Limits } from './limits.js';
 
-export function readBitmap4(r: XdrReader, lim: Nfs4Limits): Bitmap4 {
+/** `onDropped` runs when a word past maxBitmapWords has a bit set (it may throw). */
+export function readBitmap4(r: XdrReader, lim: Nfs4Limits, onDropped?: (firstBit: number) => void): Bitmap4 {
   const n = r.uint32();
-  if (n > lim.maxBitmapWords) throw new Nfs4CodecError('NFS4_TOO_LONG', `bitmap4 of ${n} words exceeds ${lim.maxBitmapWords}`);
   if (n * 4 > r.remaining) throw new Nfs4CodecError('NFS4_SHORT', `bitmap4 of ${n} words cannot fit in ${r.remaining} bytes`);
-  const words: Bitmap4 = new Array<number>(n);
-  for (let i = 0; i < n; i++) words[i] = r.uint32();
+  const kept = Math.min(n, lim.maxBitmapWords);
+  const words: Bitmap4 = new Array<number>(kept);
+  for (let i = 0; i < kept; i++) words[i] = r.uint32();
+  for (let i = kept; i < n; i++) {
+    const word = r.uint32();
+    if (word !== 0 && onDropped) onDropped(i * 32 + 31 - Math.clz32(word & -word));
+  }
   return words;
 }
 

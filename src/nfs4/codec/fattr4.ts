@@ -60,7 +60,9 @@ export function encodeFattr4(w: XdrWriter, a: Fattr4): void {
 }
 
 export function decodeFattr4(r: XdrReader, lim: Nfs4Limits, mode: Fattr4Mode = 'any'): Fattr4 {
-  const mask = readBitmap4(r, lim);
+  const mask = readBitmap4(r, lim, (bit) => {
+    throw new Nfs4CodecError('NFS4_ATTR_NOTSUPP', `attribute ${bit} is not supported`);
+  });
   const rows = rowsFor(mask, mode);
   const len = r.uint32();
   if (len > lim.maxAttrBytes) throw new Nfs4CodecError('NFS4_TOO_LONG', `attrlist4 of ${len} bytes exceeds ${lim.maxAttrBytes}`);

@@ -16,7 +16,7 @@ export interface Nfs4Limits {
   readonly maxName: number;
   /** Bytes of an owner or owner_group string and of the opaque owners, ids and scopes (NFS4_OPAQUE_LIMIT). */
   readonly maxOwner: number;
-  /** Words of a bitmap4. */
+  /** Words of a bitmap4 that are kept (more are read past while the record holds them: bitmap.ts). */
   readonly maxBitmapWords: number;
   /** Bytes of one attrlist4 (fattr4's values). */
   readonly maxAttrBytes: number;
