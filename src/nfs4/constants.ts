@@ -253,8 +253,8 @@ export const Ftype4 = {
 } as const;
 export type Ftype4Value = (typeof Ftype4)[keyof typeof Ftype4];
 
-/** Attribute numbers (RFC 8881 section 5.6-5.8, RFC 7862 section 12.2, RFC 8275, RFC 8276). */
-export const Fattr4 = {
+/** Attribute numbers, FATTR4_* (RFC 8881 section 5.6-5.8, RFC 7862 section 12.2, RFC 8275, RFC 8276). */
+export const Attr4 = {
   SUPPORTED_ATTRS: 0,
   TYPE: 1,
   FH_EXPIRE_TYPE: 2,
@@ -344,7 +344,7 @@ export const Fattr4 = {
   TIME_DELEG_MODIFY: 85,
   OPEN_ARGUMENTS: 86,
 } as const;
-export type Fattr4Num = (typeof Fattr4)[keyof typeof Fattr4];
+export type Attr4Num = (typeof Attr4)[keyof typeof Attr4];
 
 /** Sizes. */
 export const NFS4_FHSIZE = 128;

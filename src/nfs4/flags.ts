@@ -55,7 +55,7 @@ export const CreateMode4 = { UNCHECKED: 0, GUARDED: 1, EXCLUSIVE: 2, EXCLUSIVE4_
 export const OpenType4 = { NOCREATE: 0, CREATE: 1 } as const;
 
 /** open_claim_type4. */
-export const OpenClaim4 = {
+export const OpenClaimType4 = {
   NULL: 0,
   PREVIOUS: 1,
   DELEGATE_CUR: 2,
@@ -66,7 +66,7 @@ export const OpenClaim4 = {
 } as const;
 
 /** open_delegation_type4. */
-export const OpenDelegation4 = { NONE: 0, READ: 1, WRITE: 2, NONE_EXT: 3 } as const;
+export const OpenDelegationType4 = { NONE: 0, READ: 1, WRITE: 2, NONE_EXT: 3 } as const;
 
 /** why_no_delegation4. */
 export const WhyNoDelegation4 = {

@@ -15,7 +15,7 @@ import { XdrReader, XdrWriter } from '../../src/xdr/index.js';
 import { LAST_FRAGMENT, RecordReader } from '../../src/rpc/record.js';
 import { readReplyBody, writeCallHeader } from '../../src/rpc/message.js';
 import { AUTH_NONE_VERF, AuthFlavor, encodeAuthSys } from '../../src/rpc/auth.js';
-import { Fattr4 as A, NFS4_PROGRAM, NFS4_VERSION, Nfs4Op as P, Nfs4Proc, nfs4StatName } from '../../src/nfs4/constants.js';
+import { Attr4 as A, NFS4_PROGRAM, NFS4_VERSION, Nfs4Op as P, Nfs4Proc, nfs4StatName } from '../../src/nfs4/constants.js';
 import { nfs4Limits } from '../../src/nfs4/codec/limits.js';
 import { bitmap4, bitmap4From } from '../../src/nfs4/codec/bitmap.js';
 import { KNOWN_ATTRS } from '../../src/nfs4/codec/fattr4-table.js';

@@ -5,7 +5,7 @@
  * values are what the decoders give back exactly (no optional field set to
  * undefined, fattr4 masks that match their values).
  */
-import { Fattr4 as A, Nfs4Op as P, Nfs4Stat } from '../../src/nfs4/constants.js';
+import { Attr4 as A, Nfs4Op as P, Nfs4Stat } from '../../src/nfs4/constants.js';
 import { bitmap4 } from '../../src/nfs4/codec/bitmap.js';
 import type { Fattr4, Nfs4ArgsMap, Nfs4KnownOp, Nfs4ResMap, Stateid4 } from '../../src/nfs4/types.js';
 

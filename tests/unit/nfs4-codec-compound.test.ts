@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { XdrError, XdrReader, XdrWriter } from '../../src/xdr/index.js';
 import type { ReplyChunk, ReplyTail } from '../../src/rpc/program.js';
-import { Fattr4 as A, Nfs4Op as P, Nfs4Stat, OP_ILLEGAL } from '../../src/nfs4/constants.js';
+import { Attr4 as A, Nfs4Op as P, Nfs4Stat, OP_ILLEGAL } from '../../src/nfs4/constants.js';
 import { DEFAULT_NFS4_LIMITS as lim, nfs4Limits } from '../../src/nfs4/codec/limits.js';
 import { Nfs4CodecError } from '../../src/nfs4/codec/errors.js';
 import { bitmap4, writeBitmap4 } from '../../src/nfs4/codec/bitmap.js';

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { XdrReader, XdrWriter } from '../../src/xdr/index.js';
-import { Fattr4 as A, Nfs4Stat } from '../../src/nfs4/constants.js';
+import { Attr4 as A, Nfs4Stat } from '../../src/nfs4/constants.js';
 import { DEFAULT_NFS4_LIMITS as lim, nfs4Limits } from '../../src/nfs4/codec/limits.js';
 import {
   bitmap4, bitmap4And, bitmap4Bits, bitmap4From, bitmap4Has, bitmap4IsEmpty, bitmap4Minus, readBitmap4, writeBitmap4,

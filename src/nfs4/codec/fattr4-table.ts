@@ -9,7 +9,7 @@
  * server's to say; here only its shape.
  */
 import type { XdrReader, XdrWriter } from '../../xdr/index.js';
-import { Fattr4 as A, type Ftype4Value, type Nfs4Status } from '../constants.js';
+import { Attr4 as A, type Ftype4Value, type Nfs4Status } from '../constants.js';
 import type { Fattr4Values, FsLocations4 } from '../types.js';
 import {
   readFh4, readFsid, readNfstime, readSettime, readSpecdata, readUtf8, writeFh4, writeFsid, writeNfstime, writeSettime,
