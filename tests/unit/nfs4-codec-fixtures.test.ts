@@ -12,7 +12,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { XdrReader, XdrWriter } from '../../src/xdr/index.js';
 import { MsgType, readCallBody, readReplyBody } from '../../src/rpc/message.js';
-import { OP_ILLEGAL, nfs4OpName } from '../../src/nfs4/constants.js';
+import { Nfs4Stat, OP_ILLEGAL, nfs4OpName } from '../../src/nfs4/constants.js';
+import { Nfs4CodecError } from '../../src/nfs4/codec/errors.js';
 import { nfs4Limits } from '../../src/nfs4/codec/limits.js';
 import { decodeCompoundArgs, decodeCompoundRes, encodeCompoundArgs, encodeCompoundRes } from '../../src/nfs4/codec/compound.js';
 import { joined } from '../helpers/nfs4-wire.js';
@@ -76,3 +77,36 @@ for (const name of fs.readdirSync(DIR).filter((f) => f.endsWith('.json')).sort()
     assert.ok(calls > 0 && replies > 0);
   });
 }
+
+test('fixtures cut at every byte offset: calls stop with BADXDR or throw typed, replies throw typed — never a crash', () => {
+  let cuts = 0;
+  for (const name of fs.readdirSync(DIR).filter((f) => f.endsWith('.json'))) {
+    const fx = JSON.parse(fs.readFileSync(new URL(name, DIR), 'utf8')) as Fixture;
+    for (const rec of fx.records) {
+      const b = Buffer.from(rec.hex, 'hex');
+      const head = new XdrReader(b);
+      const xid = head.uint32();
+      head.uint32();
+      if (rec.from === 'client') readCallBody(head, xid);
+      else readReplyBody(head, xid);
+      const body = b.subarray(head.offset);
+      for (let n = 0; n < body.length; n++) {
+        const cut = new XdrReader(body.subarray(0, n));
+        cuts++;
+        try {
+          if (rec.from === 'server') {
+            decodeCompoundRes(cut, lim);
+            assert.fail(`${name}: a reply cut at ${n} decoded`);
+          }
+          const d = decodeCompoundArgs(cut, lim);
+          if (d.stop?.illegal) continue; // the capture's illegal op, cut after its number
+          assert.ok(d.stop, `${name}: a call cut at ${n} decoded whole`);
+          assert.equal(d.stop.status, Nfs4Stat.BADXDR, `${name}: call cut at ${n}`);
+        } catch (e) {
+          if (!(e instanceof Nfs4CodecError)) throw e;
+        }
+      }
+    }
+  }
+  assert.ok(cuts > 10_000);
+});
