@@ -75,7 +75,7 @@ export class XdrReader {
 
   /** Fixed-length opaque of exactly n bytes (padded to 4). Returns a view. */
   fixedOpaque(n: number): Buffer {
-    const padded = (n + 3) & ~3;
+    const padded = padded4(n);
     this.need(padded, 'fixed opaque');
     const v = this.buf.subarray(this.pos, this.pos + n);
     this.pos += padded;
@@ -111,7 +111,7 @@ export class XdrReader {
   }
 
   skip(n: number): void {
-    const padded = (n + 3) & ~3;
+    const padded = padded4(n);
     this.need(padded, 'skip');
     this.pos += padded;
   }
@@ -120,4 +120,13 @@ export class XdrReader {
   expectEnd(): void {
     if (this.pos !== this.end) throw new XdrError('XDR_BAD_VALUE', `${this.end - this.pos} trailing bytes`);
   }
+}
+
+/**
+ * n rounded up to a multiple of 4, for any n a uint32 can hold: `(n + 3) & ~3`
+ * wraps through int32 and gives 0 for n ≥ 2^32 - 3, which would let a
+ * length read from the wire pass the bytes-left check.
+ */
+function padded4(n: number): number {
+  return n + ((4 - (n % 4)) % 4);
 }
