@@ -49,7 +49,7 @@ export const isLnk = (st: Stat): boolean => typeBits(st) === 0o120000;
 export interface HeldDir {
   readonly fd: number;
   readonly ino: bigint;
-  /** The directory's stat as it was held. */
+  /** The directory's stat as it was held (refreshed in place by later holds of the same directory). */
   readonly st: Stat;
   release(): void;
 }
@@ -65,6 +65,8 @@ interface Slot {
   readonly fd: number;
   readonly ino: bigint;
   readonly gen: bigint;
+  /** Its stat as last checked (refreshed in place by every check: typed arrays are costly to make). */
+  readonly st: Stat;
   /** ctime when last known to be beneath the export root. */
   csec: bigint;
   cnsec: bigint;
@@ -93,15 +95,18 @@ export class Resolver {
   private readonly slots = new Map<bigint, Slot>();
   private readonly root: Slot;
   private readonly nodes = new Map<bigint, PosixNode>();
-  private readonly st = newStat();
+  /** Scratch stats for synchronous paths that are done with them before returning (statNow's is the caller's until its next call). */
+  private readonly walkSt = newStat();
+  private readonly nowSt = newStat();
 
   constructor(
     readonly at: At,
     private readonly o: ResolverOptions,
   ) {
     this.table = new DentryTable(o.rootIno);
-    if (at.stat(o.rootFd, '', this.st) !== 0) throw storageError('ESTALE', 'export root unreadable');
-    this.root = { fd: o.rootFd, ino: o.rootIno, gen: this.genOfStat(this.st), csec: 0n, cnsec: 0n, refs: 1, dead: false };
+    const st = newStat();
+    if (at.stat(o.rootFd, '', st) !== 0) throw storageError('ESTALE', 'export root unreadable');
+    this.root = { fd: o.rootFd, ino: o.rootIno, gen: this.genOfStat(st), st, csec: 0n, cnsec: 0n, refs: 1, dead: false };
     this.scanner = new TreeScanner(this.table, { at, rootDev: o.rootDev, holdDir: (ino) => this.holdByIno(ino) }, o.maxScanEntries);
   }
 
@@ -185,7 +190,7 @@ export class Resolver {
 
   /** A cached slot, checked: still linked, still beneath the root. Undefined (and dropped) otherwise. */
   private checked(s: Slot): HeldDir | undefined {
-    const st = newStat();
+    const st = s.st;
     const bad = () => {
       this.drop(s);
       return undefined;
@@ -203,7 +208,7 @@ export class Resolver {
 
   /** Walk ".." from fd: true when it reaches the export root (and not the filesystem's top first). */
   private beneathRoot(fd: number): boolean {
-    const st = newStat();
+    const st = this.walkSt;
     if (this.at.stat(fd, '', st) !== 0) return false;
     let cur = fd;
     let prev = st[STAT_AT.INO];
@@ -233,7 +238,7 @@ export class Resolver {
   private insert(fd: number, ino: bigint, st: Stat): HeldDir {
     const old = this.slots.get(ino);
     if (old !== undefined) this.drop(old);
-    const s: Slot = { fd, ino, gen: this.genOfStat(st), csec: st[STAT_AT.CTIME_SEC], cnsec: st[STAT_AT.CTIME_NSEC], refs: 0, dead: false };
+    const s: Slot = { fd, ino, gen: this.genOfStat(st), st, csec: st[STAT_AT.CTIME_SEC], cnsec: st[STAT_AT.CTIME_NSEC], refs: 0, dead: false };
     this.slots.set(ino, s);
     if (this.slots.size > this.o.maxDirFds) this.trim();
     return this.hold(s, st);
@@ -348,8 +353,8 @@ export class Resolver {
 
   // ---- any object ------------------------------------------------------------
 
-  /** The node's place now, or undefined when the table does not lead to it. */
-  placeSync(n: PosixNode): Place | undefined {
+  /** The node's place now (its stat into `st`), or undefined when the table does not lead to it. */
+  placeSync(n: PosixNode, st: Stat = newStat()): Place | undefined {
     if (n.ino === this.o.rootIno) {
       const h = this.checked(this.root);
       if (h === undefined || !this.matches(n, h.st)) {
@@ -362,7 +367,6 @@ export class Resolver {
     if (e === undefined) return undefined;
     const dir = this.holdByIno(e.parent);
     if (dir === undefined) return undefined;
-    const st = newStat();
     if (this.at.stat(dir.fd, e.name, st) !== 0 || !this.matches(n, st)) {
       dir.release();
       return undefined;
@@ -377,8 +381,12 @@ export class Resolver {
     return p;
   }
 
-  /** The node's stat now (a cached directory descriptor answers without its parent). */
-  async stat(n: PosixNode): Promise<Stat> {
+  /**
+   * The node's stat now without waiting for anything (no scan, no lock: a
+   * resolution that succeeds is right at that instant), or undefined on a miss.
+   * The array is valid until the next statNow: use it before returning.
+   */
+  statNow(n: PosixNode): Stat | undefined {
     const s = this.slots.get(n.ino);
     if (s !== undefined && s.gen === n.gen) {
       const h = this.checked(s);
@@ -387,6 +395,15 @@ export class Resolver {
         return h.st;
       }
     }
+    const p = this.placeSync(n, this.nowSt);
+    p?.dir.release();
+    return p?.st;
+  }
+
+  /** The node's stat (a fresh array): statNow, else after one scan; ESTALE if it is gone. */
+  async stat(n: PosixNode): Promise<Stat> {
+    const now = this.statNow(n);
+    if (now !== undefined) return now.slice();
     const p = await this.place(n);
     p.dir.release();
     return p.st;

@@ -122,6 +122,8 @@ export class PosixBackend implements Backend {
   private readonly names: PosixNames;
   private readonly listing: PosixListing;
   private readonly stateFile: string | undefined;
+  /** For stats turned into attributes before anything else runs. */
+  private readonly scratch = newStat();
   readonly readSpliced?: (node: Node, offset: bigint, count: number) => Promise<SplicedRead | undefined>;
 
   /** Setup is synchronous (a few stats and an optional state-file read) so `new` is enough. */
@@ -232,7 +234,7 @@ export class PosixBackend implements Backend {
     if (d === undefined) throw storageError('ESTALE', 'not a key of this export');
     const n = this.r.nodeFor(d.ino, d.gen);
     // A cached descriptor pins the inode and we evict on removal: nothing to check.
-    if (this.c.fds.holds(n.ino, n.gen)) return n;
+    if (this.c.fds.holds(n.ino, n.gen) || this.r.statNow(n) !== undefined) return n;
     return this.c.shared(async () => {
       await this.r.stat(n);
       return n;
@@ -247,12 +249,14 @@ export class PosixBackend implements Backend {
     const e = this.c.fds.peek(n.ino, n.gen);
     if (e !== undefined) {
       // An open file: its descriptor follows it through renames; nlink 0 means removed behind our back.
-      const st = newStat();
+      const st = this.scratch;
       const r = this.at.stat(e.fd, '', st);
       if (r !== 0) throwErrno(r, 'fstat');
       if (st[STAT_AT.NLINK] > 0n) return this.c.attrs(st);
       this.c.fds.evict(n.ino);
     }
+    const now = this.r.statNow(n);
+    if (now !== undefined) return this.c.attrs(now);
     return this.c.shared(async () => this.c.attrs(await this.r.stat(n)));
   }
 
