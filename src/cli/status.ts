@@ -45,9 +45,10 @@ export function formatServerStatus(st: NfsServerStatus): string {
     out +=
       'Data path\n' +
       table([
-        ['EXPORT', 'DIRECT WRITES', 'SPLICED READS', 'STAT-AHEAD'],
+        ['EXPORT', 'RESOLUTION', 'DIRECT WRITES', 'SPLICED READS', 'STAT-AHEAD'],
         ...dp.exports.map((e) => [
           e.path,
+          e.resolution.state === 'on' ? 'openat2 (native)' : e.resolution.state,
           `${e.directWrites.state} (${e.directWrites.writes}, ${mib(e.directWrites.bytes)})`,
           `${e.splicedReads.state} (${e.splicedReads.reads}, ${mib(e.splicedReads.bytes)})`,
           `${e.statAhead.state} (${e.statAhead.served} entries)`,

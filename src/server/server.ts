@@ -285,6 +285,7 @@ export class NfsServer {
       if (owned) this.ownedBackends.add(b);
       if (posix) this.posixOf.set(exp.path, posix);
       log.info('export.added', { path: exp.path, id: exp.id, backend: b.kind, clients: entry.clients.map((c) => c.host).join(',') });
+      if (posix) this.sayResolution(posix);
       return exp;
     } catch (err) {
       if (owned) await b.close();
@@ -325,6 +326,23 @@ export class NfsServer {
       dataPath: this.dataPath(),
     };
   }
+
+  /**
+   * Once per server: how the POSIX backend reaches files. Without the native addon it resolves
+   * through /proc/self/fd, which is still descriptor-relative but has no openat2 check and costs
+   * a few /proc lookups per call (docs/architecture.md); say so where the admin looks first.
+   */
+  private sayResolution(posix: PosixBackend): void {
+    if (this.resolutionSaid) return;
+    this.resolutionSaid = true;
+    const r = posix.dataPath().resolution;
+    if (r.state === 'on') log.info('storage.resolution', { mode: r.mode });
+    else {
+      const l = loadFdPass();
+      log.warn('storage.resolution', { mode: r.mode, native: l.native === undefined ? l.reason : 'loaded, but without the descriptor-relative calls (rebuild it)' });
+    }
+  }
+  private resolutionSaid = false;
 
   /** The data-path accelerations' states and counters (status, metrics). */
   dataPath(): DataPathStatus {
