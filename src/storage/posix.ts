@@ -298,7 +298,7 @@ export class PosixBackend implements Backend {
     return this.c.shared(async () => {
       const d = await this.r.dir(dn);
       try {
-        const st = newStat();
+        const st = this.scratch; // used up before anything else runs
         const r = this.at.stat(d.fd, name, st);
         if (r !== 0) throwErrno(r, 'statx');
         return this.r.found(st, d.ino, name);
@@ -315,7 +315,7 @@ export class PosixBackend implements Backend {
       try {
         if (d.ino === this.r.rootIno) return this.r.nodeFor(d.ino, this.r.genOfStat(d.st));
         // d was just checked to be beneath the root, so its ".." is the root or inside it.
-        const st = newStat();
+        const st = this.scratch;
         const r = this.at.stat(d.fd, '..', st);
         if (r !== 0) throwErrno(r, 'statx');
         return this.r.nodeFor(st[STAT_AT.INO], this.r.genOfStat(st));
