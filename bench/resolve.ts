@@ -8,6 +8,7 @@
  * - ours, cold: the same on a fresh backend that loaded the persisted dentry
  *   table (after a restart): the first key per directory opens its chain;
  * - ours, cold with the cache bounded to fewer directories than the chain;
+ * - ours without the addon (the /proc/self/fd fallback), warm;
  * - the syscalls alone (bench/c/handles.c, compiled with the system cc):
  *   fstatat under a cached directory, the DEPTH-name walk, open_by_handle_at.
  * Prints a table and writes bench/results/resolve.json.
@@ -58,6 +59,7 @@ const keys = await keysOf();
 const warm: number[] = [];
 const cold: number[] = [];
 const tight: number[] = [];
+const proc: number[] = [];
 for (let r = 0; r < RUNS; r++) {
   const b = new PosixBackend(tree, { at, stateDir: state });
   cold.push(await pass(b, keys));
@@ -68,6 +70,10 @@ for (let r = 0; r < RUNS; r++) {
   await pass(s, keys);
   tight.push(await pass(s, keys));
   await s.close();
+  const p = new PosixBackend(tree, { stateDir: state }); // no addon: /proc/self/fd
+  await pass(p, keys);
+  proc.push(await pass(p, keys));
+  await p.close();
 }
 
 const bin = path.join(tmp, 'handles');
@@ -84,6 +90,7 @@ const result = {
   oursWarmNs: median(warm),
   oursColdAfterRestartNs: median(cold),
   oursCacheOf2Ns: median(tight),
+  oursWithoutAddonNs: median(proc),
   sysFstatatCachedDirNs: ms('nsCachedDir'),
   sysWalkNs: ms('nsWalk'),
   sysOpenByHandleNs: sys[0].openByHandleError ? undefined : ms('nsOpenByHandle'),
@@ -97,6 +104,7 @@ console.log(`resolution of ${FILES} files ${DEPTH} directories deep (median of $
 console.log(`  ours, directory descriptors cached      ${us(result.oursWarmNs)} per fromKey + getattr`);
 console.log(`  ours, first use after a restart         ${us(result.oursColdAfterRestartNs)}`);
 console.log(`  ours, cache of 2 directories            ${us(result.oursCacheOf2Ns)}`);
+console.log(`  ours without the addon (/proc/self/fd)  ${us(result.oursWithoutAddonNs)}`);
 console.log(`  syscalls: fstatat under a cached dir    ${us(result.sysFstatatCachedDirNs)}`);
 console.log(`  syscalls: walk ${DEPTH} names + fstatat        ${us(result.sysWalkNs)}`);
 console.log(`  syscalls: open_by_handle_at + fstat     ${result.openByHandleError ? `n/a (${result.openByHandleError})` : us(result.sysOpenByHandleNs)}`);
