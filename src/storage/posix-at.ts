@@ -190,6 +190,17 @@ export class NativeAt implements At {
   }
 }
 
+const toNs = (t: Timestamp): bigint => BigInt(t.sec) * NS_PER_SEC + BigInt(t.nsec);
+
+/** A time in ns as libuv will store it from a double of seconds (it truncates), and whether that is exact. */
+function viaDouble(ns: bigint): { d: number; exact: boolean } {
+  const sec = Number(ns / NS_PER_SEC);
+  const nsec = Number(ns % NS_PER_SEC);
+  const d = sec + nsec / 1e9;
+  const s2 = Math.trunc(d);
+  return { d, exact: ns >= 0n && s2 === sec && Math.trunc((d - s2) * 1e9) === nsec };
+}
+
 /** O_PATH (not in fs.constants): the same value on every Linux architecture Node runs on but alpha/parisc/sparc. */
 const O_PATH = 0o10000000;
 const C = fs.constants;
@@ -316,8 +327,16 @@ export class ProcAt implements At {
 
   async utimes(ref: NodeRef, atime: TimeSet, mtime: TimeSet): Promise<void> {
     if (atime === undefined && mtime === undefined) return;
-    // fs.utimes takes seconds as a double (no nanoseconds, no "leave unchanged"): touch(1) does it
-    // exactly, given our descriptor as its fd 3 (-h: a symlink's own times, by its name).
+    // fs.utimes takes seconds as a double (~240 ns steps today) with no "leave unchanged": use it when
+    // every time survives that, the untouched one read back first; else touch(1), exact, given our
+    // descriptor as its fd 3 (-h: a symlink's own times, by its name).
+    const cur = ref.isLink ? fs.lstatSync(via(ref.dir, ref.name), { bigint: true }) : fs.fstatSync(ref.fd, { bigint: true });
+    const a = atime === undefined ? viaDouble(cur.atimeNs) : atime === 'now' ? { d: Date.now() / 1000, exact: true } : viaDouble(toNs(atime));
+    const m = mtime === undefined ? viaDouble(cur.mtimeNs) : mtime === 'now' ? { d: Date.now() / 1000, exact: true } : viaDouble(toNs(mtime));
+    if (a.exact && m.exact) {
+      await (ref.isLink ? fs.promises.lutimes(via(ref.dir, ref.name), a.d, m.d) : fs.promises.utimes(via(ref.fd, ''), a.d, m.d));
+      return;
+    }
     const stamp = (t: Timestamp) => `@${t.sec}.${String(t.nsec).padStart(9, '0')}`;
     const target = ref.isLink ? `/proc/self/fd/3/${ref.name}` : '/proc/self/fd/3';
     const fd = ref.isLink ? ref.dir : ref.fd;
