@@ -310,6 +310,17 @@ export function storageConformance(
         assert.equal((await b.getattr(d)).mode, 0o755);
       });
 
+      it('symlink targets of up to 4,095 bytes are kept whole; 4,096 is ENAMETOOLONG', async () => {
+        for (const n of [1100, 4095]) {
+          const t = 'x'.repeat(n);
+          const l = await b.symlink(root, `l${n}`, t, 0o777, OWNER);
+          assert.equal(await b.readlink(l), t);
+          assert.equal(await b.readlink(await b.lookup(root, `l${n}`)), t);
+          assert.equal((await b.getattr(l)).size, BigInt(n));
+        }
+        await rejectsWith(b.symlink(root, 'l4096', 'x'.repeat(4096), 0o777, OWNER), 'ENAMETOOLONG');
+      });
+
       it('a symlink pointing outside the root is only a link', async () => {
         const l = await b.symlink(root, 'pw', '/etc/passwd', 0o777, OWNER);
         const n = await b.lookup(root, 'pw');
@@ -621,6 +632,46 @@ export function storageConformance(
         await b.rename(p2, 'c2', p3, 'slot');
         assert.equal((await b.getattr(p2)).nlink, 2);
         assert.equal((await b.getattr(p3)).nlink, 3);
+      });
+    });
+
+    describe('deep trees', () => {
+      it('a tree deeper than PATH_MAX works: every operation at the bottom, keys after renaming the top, removal', async () => {
+        const name = 'n'.repeat(200);
+        const chain: Node[] = [await dir(root, 'top')];
+        for (let i = 0; i < 26; i++) chain.push(await dir(chain.at(-1)!, name)); // 5,226 bytes below the root
+        const bottom = chain.at(-1)!;
+        const f = await file(bottom, 'f', 'bottom');
+        assert.equal((await b.setattr(f, { mode: 0o600 })).mode, 0o600);
+        assert.equal((await b.setattr(f, { size: 3n })).size, 3n);
+        await b.link(f, bottom, 'f2');
+        await b.rename(bottom, 'f2', bottom, 'f3');
+        await b.symlink(bottom, 'sl', 'f', 0o777, OWNER);
+        await b.mknod(bottom, 'fifo', 'fifo', 0o644, { major: 0, minor: 0 }, OWNER);
+        await dir(bottom, 'sub');
+        assert.deepEqual((await list(bottom)).map((e) => e.name).sort(), ['f', 'f3', 'fifo', 'sl', 'sub']);
+        // Rename the top: the bottom's keys still resolve, and the data is there.
+        await b.rename(root, 'top', root, 'top2');
+        const again = await b.fromKey(f.key);
+        const buf = Buffer.alloc(8);
+        assert.equal((await b.read(again, 0n, buf)).bytesRead, 3);
+        assert.equal(buf.subarray(0, 3).toString(), 'bot');
+        assert.equal((await b.fromKey(bottom.key)).fileid, bottom.fileid);
+        // Remove it all from the bottom up.
+        for (const n of ['f', 'f3', 'sl', 'fifo']) await b.remove(bottom, n);
+        await b.rmdir(bottom, 'sub');
+        for (let i = chain.length - 1; i > 0; i--) await b.rmdir(chain[i - 1], name);
+        await b.rmdir(root, 'top2');
+        assert.deepEqual(await list(root), []);
+        await rejectsWith(b.fromKey(f.key), 'ESTALE');
+      });
+
+      it('names of NAME_MAX bytes work; longer ones are ENAMETOOLONG', async () => {
+        const max = 'm'.repeat(255);
+        const d = await dir(root, max);
+        assert.equal((await b.lookup(root, max)).fileid, d.fileid);
+        await rejectsWith(b.mkdir(root, max + 'x', 0o755, OWNER), 'ENAMETOOLONG');
+        await rejectsWith(b.lookup(root, max + 'x'), 'ENAMETOOLONG');
       });
     });
 

@@ -616,6 +616,35 @@ test('local writes: unstable + sync() is a local COMMIT, data on disk after sync
   }
 });
 
+test('set-id bits: a LOCALIO read-write open by a caller without CAP_FSETID drops them as the first wire WRITE would', { ...WATCHDOG, skip: NEED_ROOT }, async (t) => {
+  const f = fixture('setid');
+  const dir = f.dir('export', 0, 0, 0o777);
+  const srv = await startServer(f, [exportOf(dir, { squash: 'none' })]);
+  try {
+    for (const localio of [true, false]) {
+      const name = `suid-${localio ? 'local' : 'wire'}`;
+      put(path.join(dir, name), 'x', 1000, 1000, 0o6777);
+      // This test process is root (CAP_FSETID): its own writes would never drop the bits; the server must.
+      const c = await connectTo(f, srv, dir, { uid: 1001, gid: 1001, gids: [1001], localio });
+      try {
+        if (localio) await c.localio.settled();
+        const h = await c.open(`/${name}`, 'r+');
+        await h.write(Buffer.from('written by 1001'), 0, 15, 0);
+        await h.close();
+        assert.equal(fs.statSync(path.join(dir, name)).mode & 0o7777, 0o777, `${name}: S_ISUID and S_ISGID dropped`);
+        if (localio) assert.ok(c.localio.status().local.writes > 0, 'the write went local');
+        else assert.equal(c.localio.status().local.writes, 0);
+        t.diagnostic(`${name}: ${(fs.statSync(path.join(dir, name)).mode & 0o7777).toString(8)}`);
+      } finally {
+        await c.close();
+      }
+    }
+  } finally {
+    await srv.close();
+    f.cleanup();
+  }
+});
+
 test('local write error changes the write verifier: uncommitted data is re-sent, and the error is the one the wire gives', WATCHDOG, async (t) => {
   const f = fixture('verifier');
   const dir = f.dir('export');
