@@ -6,7 +6,8 @@
 import { toStorageError } from './common.js';
 import { FdCache } from './posix-fdcache.js';
 import { RwLock } from './rwlock.js';
-import { PosixNode, type Resolver, type Stat } from './posix-resolve.js';
+import { PosixNode, type Resolver } from './posix-resolve.js';
+import { type Stat } from './posix-dirs.js';
 import { statAtToAttrs, STAT_AT } from './posix-util.js';
 import { ChangeClock } from '../util/changes.js';
 import { storageError, type Attrs, type Node } from './types.js';

@@ -22,7 +22,8 @@
  */
 import { hashListing, indexAfter, wallNowNs, type Listing } from './common.js';
 import { STAT_AT, statAtToAttrs } from './posix-util.js';
-import type { HeldDir, PosixNode, Stat } from './posix-resolve.js';
+import type { PosixNode } from './posix-resolve.js';
+import type { HeldDir, Stat } from './posix-dirs.js';
 import type { PosixCore } from './posix-core.js';
 import type { DirEntry, DirPage, DirPlusEntry, DirPlusPage, Node } from './types.js';
 

@@ -11,7 +11,8 @@
 import fs from 'node:fs';
 import { assertName } from './common.js';
 import { STAT_AT, closeFd } from './posix-util.js';
-import { isDir, isLnk, isReg, newStat, typeBits, type HeldDir, type PosixNode, type Stat } from './posix-resolve.js';
+import { type PosixNode } from './posix-resolve.js';
+import { isDir, isLnk, isReg, newStat, typeBits, type HeldDir, type Stat } from './posix-dirs.js';
 import { throwErrno, type NodeRef } from './posix-at.js';
 import type { PosixCore } from './posix-core.js';
 import { storageError, type CreateOptions, type Node, type Owner } from './types.js';

@@ -1,7 +1,7 @@
 /**
- * How the POSIX backend reaches an object without a path: node identity, a
- * bounded cache of directory descriptors, and resolution through the dentry
- * table one name at a time (posix-at.ts does the calls).
+ * How the POSIX backend reaches an object without a path: node identity and
+ * resolution through the dentry table one name at a time (posix-at.ts does
+ * the calls, posix-dirs.ts keeps the directory descriptors).
  *
  * A node is (inode number, generation); the generation is the birth time where
  * the filesystem has one, so a key whose inode number was reused is ESTALE,
@@ -11,20 +11,15 @@
  * nearest directory already held (the export root at worst), and checking at
  * every step that the name still leads to the inode the table says. Any
  * mismatch is a miss: the TreeScanner walks the tree to refill the table, and
- * the resolution is tried once more (ESTALE after that).
- *
- * Cached directory descriptors (O_PATH, so they cost no open file on the
- * filesystem) follow their directory through renames. Each use re-stats the
- * descriptor: a directory removed (nlink 0) is ESTALE, and one whose ctime
- * moved since it was last checked — renamed, maybe out of the export by a
- * local process — is checked again by walking ".." up to the export root.
- * Our own changes inside a directory record its new ctime (touched()), so the
- * walk is only paid for changes made behind our back.
+ * the resolution is tried once more (ESTALE after that). The directories
+ * held on the way stay cached (posix-dirs.ts), so the next object in them
+ * costs one statx.
  */
 import fs from 'node:fs';
 import { storageError, type Node } from './types.js';
 import { STAT_AT, encodeKey, genOf, statAtBirthNs } from './posix-util.js';
 import { DentryTable, TreeScanner } from './posix-dentries.js';
+import { DirSlots, isDir, isLnk, newStat, type HeldDir, type Stat } from './posix-dirs.js';
 import type { At, NodeRef } from './posix-at.js';
 
 export class PosixNode implements Node {
@@ -36,24 +31,6 @@ export class PosixNode implements Node {
   ) {}
 }
 
-/** A STAT_AT array (posix-util.ts): what statx said of an object. */
-export type Stat = BigInt64Array;
-
-export const newStat = (): Stat => new BigInt64Array(STAT_AT.FIELDS);
-export const typeBits = (st: Stat): number => Number(st[STAT_AT.MODE]) & 0o170000;
-export const isDir = (st: Stat): boolean => typeBits(st) === 0o040000;
-export const isReg = (st: Stat): boolean => typeBits(st) === 0o100000;
-export const isLnk = (st: Stat): boolean => typeBits(st) === 0o120000;
-
-/** A directory descriptor held for the length of one call; release() exactly once. */
-export interface HeldDir {
-  readonly fd: number;
-  readonly ino: bigint;
-  /** The directory's stat as it was held (refreshed in place by later holds of the same directory). */
-  readonly st: Stat;
-  release(): void;
-}
-
 /** Where a node is now: its directory (held), its name there, its stat. The root: itself, name ''. */
 export interface Place {
   readonly dir: HeldDir;
@@ -61,20 +38,7 @@ export interface Place {
   readonly st: Stat;
 }
 
-interface Slot {
-  readonly fd: number;
-  readonly ino: bigint;
-  readonly gen: bigint;
-  /** Its stat as last checked (refreshed in place by every check: typed arrays are costly to make). */
-  readonly st: Stat;
-  /** ctime when last known to be beneath the export root. */
-  csec: bigint;
-  cnsec: bigint;
-  refs: number;
-  dead: boolean;
-}
-
-/** Longest parent chain followed; deeper means a corrupt (cyclic) table. 2,048 levels of 2-byte names pass 4 KiB. */
+/** Longest parent chain followed; deeper means a corrupt (cyclic) table. */
 const MAX_DEPTH = 65536;
 /** Bound of the node memo (nodeFor): ~200 bytes each, so ~13 MiB at most. */
 const MAX_NODES = 65536;
@@ -92,11 +56,9 @@ export interface ResolverOptions {
 export class Resolver {
   readonly table: DentryTable;
   readonly scanner: TreeScanner;
-  private readonly slots = new Map<bigint, Slot>();
-  private readonly root: Slot;
+  private readonly dirs: DirSlots;
   private readonly nodes = new Map<bigint, PosixNode>();
-  /** Scratch stats for synchronous paths that are done with them before returning (statNow's is the caller's until its next call). */
-  private readonly walkSt = newStat();
+  /** statNow's scratch: the caller's until its next call. */
   private readonly nowSt = newStat();
 
   constructor(
@@ -106,7 +68,8 @@ export class Resolver {
     this.table = new DentryTable(o.rootIno);
     const st = newStat();
     if (at.stat(o.rootFd, '', st) !== 0) throw storageError('ESTALE', 'export root unreadable');
-    this.root = { fd: o.rootFd, ino: o.rootIno, gen: this.genOfStat(st), st, csec: 0n, cnsec: 0n, refs: 1, dead: false };
+    const root = { fd: o.rootFd, ino: o.rootIno, gen: this.genOfStat(st), st, csec: 0n, cnsec: 0n, refs: 1, dead: false };
+    this.dirs = new DirSlots(at, root, o.rootDev, o.maxDirFds);
     this.scanner = new TreeScanner(this.table, { at, rootDev: o.rootDev, holdDir: (ino) => this.holdByIno(ino) }, o.maxScanEntries);
   }
 
@@ -116,7 +79,7 @@ export class Resolver {
 
   /** Directory descriptors cached now (tests, diagnostics). */
   get cachedDirs(): number {
-    return this.slots.size;
+    return this.dirs.size;
   }
 
   // ---- identity --------------------------------------------------------------
@@ -152,112 +115,6 @@ export class Resolver {
     return st[STAT_AT.INO] === n.ino && this.genOfStat(st) === n.gen;
   }
 
-  // ---- directory descriptors -------------------------------------------------
-
-  private hold(s: Slot, st: Stat): HeldDir {
-    s.refs++;
-    let done = false;
-    return {
-      fd: s.fd,
-      ino: s.ino,
-      st,
-      release: () => {
-        if (done) return;
-        done = true;
-        this.unref(s);
-      },
-    };
-  }
-
-  private unref(s: Slot): void {
-    if (s === this.root) return;
-    s.refs--;
-    if (s.dead && s.refs === 0) fs.closeSync(s.fd);
-  }
-
-  private drop(s: Slot): void {
-    if (s === this.root || s.dead) return;
-    if (this.slots.get(s.ino) === s) this.slots.delete(s.ino);
-    s.dead = true;
-    if (s.refs === 0) fs.closeSync(s.fd); // an O_PATH descriptor: closing it never waits
-  }
-
-  /** Forget a cached directory (removed, or replaced under its name). */
-  forget(ino: bigint): void {
-    const s = this.slots.get(ino);
-    if (s !== undefined) this.drop(s);
-  }
-
-  /** A cached slot, checked: still linked, still beneath the root. Undefined (and dropped) otherwise. */
-  private checked(s: Slot): HeldDir | undefined {
-    const st = s.st;
-    const bad = () => {
-      this.drop(s);
-      return undefined;
-    };
-    if (this.at.stat(s.fd, '', st) !== 0) return bad();
-    if (s === this.root) return this.hold(s, st);
-    if (st[STAT_AT.NLINK] === 0n) return bad();
-    if (st[STAT_AT.CTIME_SEC] !== s.csec || st[STAT_AT.CTIME_NSEC] !== s.cnsec) {
-      if (!this.beneathRoot(s.fd)) return bad();
-      s.csec = st[STAT_AT.CTIME_SEC];
-      s.cnsec = st[STAT_AT.CTIME_NSEC];
-    }
-    return this.hold(s, st);
-  }
-
-  /** Walk ".." from fd: true when it reaches the export root (and not the filesystem's top first). */
-  private beneathRoot(fd: number): boolean {
-    const st = this.walkSt;
-    if (this.at.stat(fd, '', st) !== 0) return false;
-    let cur = fd;
-    let prev = st[STAT_AT.INO];
-    let prevDev = st[STAT_AT.DEV];
-    try {
-      for (let depth = 0; depth < MAX_DEPTH; depth++) {
-        const up = this.at.parentOf(cur);
-        if (cur !== fd) fs.closeSync(cur);
-        cur = up;
-        if (this.at.stat(cur, '', st) !== 0) return false;
-        const ino = st[STAT_AT.INO];
-        const dev = st[STAT_AT.DEV];
-        if (ino === this.o.rootIno && dev === this.o.rootDev) return true;
-        if (ino === prev && dev === prevDev) return false; // the top: its ".." is itself
-        prev = ino;
-        prevDev = dev;
-      }
-      return false;
-    } catch {
-      return false;
-    } finally {
-      if (cur !== fd) fs.closeSync(cur);
-    }
-  }
-
-  /** Cache a directory descriptor just opened and verified; returns it held. */
-  private insert(fd: number, ino: bigint, st: Stat): HeldDir {
-    const old = this.slots.get(ino);
-    if (old !== undefined) this.drop(old);
-    const s: Slot = { fd, ino, gen: this.genOfStat(st), st, csec: st[STAT_AT.CTIME_SEC], cnsec: st[STAT_AT.CTIME_NSEC], refs: 0, dead: false };
-    this.slots.set(ino, s);
-    if (this.slots.size > this.o.maxDirFds) this.trim();
-    return this.hold(s, st);
-  }
-
-  /** Evict the least recently used idle descriptors beyond the bound (held ones may overshoot). */
-  private trim(): void {
-    for (const s of this.slots.values()) {
-      if (this.slots.size <= this.o.maxDirFds) return;
-      if (s.refs === 0) this.drop(s);
-    }
-  }
-
-  /** Mark a slot recently used (Map order is the LRU order). */
-  private touch(s: Slot): void {
-    this.slots.delete(s.ino);
-    this.slots.set(s.ino, s);
-  }
-
   /**
    * The directory with inode `ino` held, whatever its generation (a held
    * descriptor pins its inode, so a cached one is the current object): from
@@ -265,16 +122,16 @@ export class Resolver {
    * ancestor. Undefined when the table does not lead to it now.
    */
   holdByIno(ino: bigint): HeldDir | undefined {
-    if (ino === this.o.rootIno) return this.checked(this.root);
+    if (ino === this.o.rootIno) return this.dirs.checked(this.dirs.root);
     const chain: { ino: bigint; name: string }[] = [];
     let base: HeldDir | undefined;
     for (let cur = ino, depth = 0; base === undefined; depth++) {
       if (depth >= MAX_DEPTH) return undefined;
-      const s = cur === this.o.rootIno ? this.root : this.slots.get(cur);
+      const s = this.dirs.get(cur);
       if (s !== undefined) {
-        base = this.checked(s);
+        base = this.dirs.checked(s);
         if (base !== undefined) {
-          if (s !== this.root) this.touch(s);
+          this.dirs.touch(s);
           break;
         }
       }
@@ -299,7 +156,7 @@ export class Resolver {
         return undefined;
       }
       parent.release();
-      parent = this.insert(fd, chain[i].ino, st);
+      parent = this.dirs.insert(fd, chain[i].ino, this.genOfStat(st), st);
     }
     return parent;
   }
@@ -356,7 +213,7 @@ export class Resolver {
   /** The node's place now (its stat into `st`), or undefined when the table does not lead to it. */
   placeSync(n: PosixNode, st: Stat = newStat()): Place | undefined {
     if (n.ino === this.o.rootIno) {
-      const h = this.checked(this.root);
+      const h = this.dirs.checked(this.dirs.root);
       if (h === undefined || !this.matches(n, h.st)) {
         h?.release();
         return undefined;
@@ -387,9 +244,9 @@ export class Resolver {
    * The array is valid until the next statNow: use it before returning.
    */
   statNow(n: PosixNode): Stat | undefined {
-    const s = this.slots.get(n.ino);
+    const s = this.dirs.get(n.ino);
     if (s !== undefined && s.gen === n.gen) {
-      const h = this.checked(s);
+      const h = this.dirs.checked(s);
       if (h !== undefined) {
         h.release();
         return h.st;
@@ -442,19 +299,18 @@ export class Resolver {
 
   /** After a change we made inside a held directory: its new ctime is ours, no re-check needed. */
   touched(h: HeldDir): void {
-    const s = h.ino === this.o.rootIno ? undefined : this.slots.get(h.ino);
-    if (s === undefined || s.dead) return;
-    const st = newStat();
-    if (this.at.stat(s.fd, '', st) === 0) {
-      s.csec = st[STAT_AT.CTIME_SEC];
-      s.cnsec = st[STAT_AT.CTIME_NSEC];
-    }
+    this.dirs.touched(h);
+  }
+
+  /** Forget a cached directory (removed, or replaced under its name). */
+  forget(ino: bigint): void {
+    this.dirs.forget(ino);
   }
 
   /** Close every cached descriptor (the root's is the backend's to close). */
   closeAll(): void {
     this.scanner.stop();
-    for (const s of [...this.slots.values()]) this.drop(s);
+    this.dirs.closeAll();
     this.nodes.clear();
   }
 }
