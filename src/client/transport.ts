@@ -393,12 +393,7 @@ export class RpcTransport {
         callback: (n: number, buf: Uint8Array) => {
           if (gen !== this.gen) return false;
           try {
-            if (this.direct) {
-              this.direct = false;
-              this.curFill += n;
-              this.fragLeft -= n;
-              if (this.fragLeft === 0) this.endFragment();
-            } else this.onBytes(buf as Buffer, n);
+            this.received(n, buf as Buffer);
           } catch (err) {
             this.lastError = err as Error;
             s.destroy();
@@ -484,6 +479,19 @@ export class RpcTransport {
     this.curFill = 0;
     this.parts = [];
     this.recLen = 0;
+  }
+
+  /**
+   * `n` bytes were read into `buf`, the buffer nextReadBuffer() gave for this read (the socket's
+   * `onread` callback, and the fuzzer's stand-in for it: fuzz/targets-clients.ts).
+   */
+  private received(n: number, buf: Buffer): void {
+    if (this.direct) {
+      this.direct = false;
+      this.curFill += n;
+      this.fragLeft -= n;
+      if (this.fragLeft === 0) this.endFragment();
+    } else this.onBytes(buf, n);
   }
 
   /** Record marking (RFC 5531 §11), bytes copied out of the shared read buffer. */
