@@ -1,0 +1,238 @@
+/**
+ * Fuzzing the running server over TCP (127.0.0.1 only): the real server as a child process, many
+ * connections, each sending a batch of mutated call records (from the committed corpus and from a
+ * live session whose file handles this server issued, so mutated calls reach the handlers; half of
+ * the mutations leave the call header alone and change only the arguments), framed
+ * well or badly, and ending one of four ways:
+ *
+ *   clean      the batch, then a NULL call; wait for its reply (or for the server to close)
+ *   cut        the batch cut at a random byte, then the connection is destroyed
+ *   oversized  the batch, then a fragment header over the server's record cap: it must close
+ *   half       the batch, then part of a record and our FIN: it must close
+ *
+ * Every reply is parsed (a malformed one, or a SYSTEM_ERR — a handler that threw — is a failure).
+ * Afterwards the server must still answer NULL, MNT and GETATTR, and its RSS must stay bounded.
+ */
+import net from 'node:net';
+import fs from 'node:fs';
+import { XdrReader, XdrWriter } from '../src/xdr/index.js';
+import { RecordReader, recordMark, LAST_FRAGMENT } from '../src/rpc/record.js';
+import { MsgType, readReplyBody, writeCallHeader } from '../src/rpc/message.js';
+import { AUTH_NONE_VERF } from '../src/rpc/auth.js';
+import { RpcClient } from '../src/rpc/client.js';
+import { NFS3_PROGRAM, Nfs3Proc, decodeGetattrRes, encodeGetattrArgs } from '../src/nfs3/index.js';
+import { MOUNT_PROGRAM, MountProc, decodeMntRes, encodeDirpath } from '../src/mount/index.js';
+import { Rng } from './prng.js';
+import { mutate } from './mutate.js';
+import { argsOffset, loadCorpus, recordsOf } from './corpus.js';
+import { makeExportDir, startServerChild, type ServerChild } from './server-child.js';
+import { startRecorder } from './recorder.js';
+import { runSession } from './session.js';
+
+/** The server's default record cap (src/rpc/server.ts): wtmax 1 MiB + 64 KiB. */
+const SERVER_MAX_RECORD = 1024 * 1024 + 64 * 1024;
+const SENTINEL_XID = 0xfffffff0;
+const END_WAIT_MS = 60_000;
+/** RSS growth over the run (after setup) that counts as unbounded. */
+const RSS_LIMIT = 256 << 20;
+
+export interface ServerModeStats {
+  seed: number;
+  records: number;
+  connections: number;
+  bytes: number;
+  wallMs: number;
+  endings: Record<'clean' | 'cut' | 'oversized' | 'half', number>;
+  replies: Record<string, number>;
+  rss: { start: number; peak: number; end: number };
+  checks: { null: boolean; mnt: boolean; getattr: boolean };
+  failures: string[];
+}
+
+type Ending = keyof ServerModeStats['endings'];
+
+function sentinel(): Buffer {
+  const w = new XdrWriter(64);
+  writeCallHeader(w, { xid: SENTINEL_XID, prog: NFS3_PROGRAM, vers: 3, proc: Nfs3Proc.NULL, cred: AUTH_NONE_VERF, verf: AUTH_NONE_VERF });
+  const body = w.finish();
+  return Buffer.concat([recordMark(body.length), body]);
+}
+
+function frame(rng: Rng, rec: Buffer): Buffer {
+  if (rec.length < 8 || rng.chance(0.92)) return Buffer.concat([recordMark(rec.length), rec]);
+  const parts: Buffer[] = [];
+  let off = 0;
+  while (off < rec.length) {
+    const n = rng.chance(0.1) ? 0 : Math.min(rec.length - off, rng.range(1, rec.length));
+    const h = Buffer.alloc(4);
+    h.writeUInt32BE(((off + n === rec.length ? LAST_FRAGMENT : 0) | n) >>> 0);
+    parts.push(h, rec.subarray(off, off + n));
+    off += n;
+  }
+  return Buffer.concat(parts);
+}
+
+interface Lane {
+  stats: ServerModeStats;
+  live: Buffer[];
+  corpus: Buffer[];
+  donors: Buffer[];
+  port: number;
+  left(): number;
+  take(n: number): void;
+}
+
+/** One connection: returns when it has ended as its ending says. */
+function connection(l: Lane, conn: number): Promise<void> {
+  const rng = Rng.forCase(l.stats.seed, 'server', conn);
+  const n = Math.max(1, Math.min(l.left(), rng.size(4000) + 1));
+  l.take(n);
+  const parts: Buffer[] = [];
+  for (let i = 0; i < n; i++) {
+    const src = rng.chance(0.6) ? l.live : l.corpus;
+    const seed = src[rng.below(src.length)];
+    const at = argsOffset(seed);
+    let rec = seed;
+    if (rng.chance(0.03)) rec = rng.bytes(rng.size(512));
+    else if (at > 0 && rng.chance(0.5)) rec = Buffer.concat([seed.subarray(0, at), mutate(rng, seed.subarray(at), { maxLen: 8192, donors: l.donors })]);
+    else if (rng.chance(0.7)) rec = mutate(rng, seed, { maxLen: 8192, donors: l.donors });
+    parts.push(frame(rng, rec));
+  }
+  const ending: Ending = rng.pick(['clean', 'clean', 'clean', 'clean', 'clean', 'clean', 'cut', 'oversized', 'half']);
+  l.stats.endings[ending]++;
+  let wire = Buffer.concat(parts);
+  if (ending === 'cut') wire = wire.subarray(0, rng.below(wire.length + 1));
+  if (ending === 'clean') wire = Buffer.concat([wire, sentinel()]);
+  if (ending === 'oversized' || ending === 'half') {
+    const h = Buffer.alloc(4);
+    const len = ending === 'oversized' ? rng.pick([SERVER_MAX_RECORD + 1, SERVER_MAX_RECORD + 4096, 0x7fffffff]) : rng.range(64, 60_000);
+    h.writeUInt32BE(((rng.chance(0.5) ? LAST_FRAGMENT : 0) | len) >>> 0);
+    wire = Buffer.concat([wire, h, ending === 'half' ? rng.bytes(rng.below(Math.min(len, 512))) : Buffer.alloc(0)]);
+  }
+  l.stats.bytes += wire.length;
+  return new Promise((resolve) => {
+    const s = net.connect(l.port, '127.0.0.1');
+    let done = false;
+    const finish = (problem?: string) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (problem) l.stats.failures.push(`connection ${conn} (${ending}, seed ${l.stats.seed}): ${problem}`);
+      s.destroy();
+      resolve();
+    };
+    const timer = setTimeout(() => finish(`no end after ${END_WAIT_MS} ms`), END_WAIT_MS);
+    const replies = new RecordReader(16 << 20, (rec) => {
+      try {
+        const r = new XdrReader(rec);
+        const xid = r.uint32();
+        if (r.uint32() !== MsgType.REPLY) throw new Error('not a REPLY');
+        const h = readReplyBody(r, xid);
+        const key = h.kind === 'accepted' ? h.stat : h.kind === 'auth_error' ? h.stat : 'RPC_MISMATCH';
+        l.stats.replies[key] = (l.stats.replies[key] ?? 0) + 1;
+        if (key === 'SYSTEM_ERR') l.stats.failures.push(`connection ${conn}: SYSTEM_ERR for xid ${xid} (a handler threw)`);
+        if (xid === SENTINEL_XID && ending === 'clean') finish();
+      } catch (e) {
+        finish(`malformed reply: ${(e as Error).message} ${rec.subarray(0, 64).toString('hex')}`);
+      }
+    });
+    s.on('data', (d: Buffer) => {
+      try {
+        replies.push(d);
+      } catch (e) {
+        finish(`reply framing: ${(e as Error).message}`);
+      }
+    });
+    s.on('error', () => undefined);
+    s.on('close', () => finish());
+    s.once('connect', async () => {
+      for (let off = 0; off < wire.length && !done; ) {
+        const k = Math.min(wire.length - off, rng.chance(0.5) ? wire.length : rng.range(1, 65536));
+        const ok = s.write(wire.subarray(off, off + k));
+        off += k;
+        if (!ok) await new Promise((r) => s.once('drain', r).once('close', r));
+      }
+      if (ending === 'cut') finish();
+      else if (ending === 'half') s.end();
+    });
+  });
+}
+
+/** NULL, MNT and GETATTR of the root on a fresh connection: the server still serves. */
+async function postChecks(srv: ServerChild, st: ServerModeStats): Promise<void> {
+  const c = await RpcClient.connect(srv.port);
+  try {
+    st.checks.null = (await c.callRaw(NFS3_PROGRAM, 3, Nfs3Proc.NULL)).header.kind === 'accepted';
+    const m = await c.call(MOUNT_PROGRAM, 3, MountProc.MNT, (w) => encodeDirpath(w, srv.dir));
+    const mr = decodeMntRes(m.reader);
+    st.checks.mnt = mr.status === 0;
+    if (mr.status === 0) {
+      const g = await c.call(NFS3_PROGRAM, 3, Nfs3Proc.GETATTR, (w) => encodeGetattrArgs(w, { object: mr.fhandle }));
+      st.checks.getattr = decodeGetattrRes(g.reader).status === 0;
+    }
+  } catch (e) {
+    st.failures.push(`post-check: ${(e as Error).message}`);
+  } finally {
+    await c.close();
+  }
+  for (const [k, v] of Object.entries(st.checks)) if (!v) st.failures.push(`post-check ${k} failed`);
+}
+
+export async function runServerMode(o: { seed: number; records: number; connections?: number; log: (s: string) => void }): Promise<ServerModeStats> {
+  const st: ServerModeStats = {
+    seed: o.seed, records: 0, connections: 0, bytes: 0, wallMs: 0, endings: { clean: 0, cut: 0, oversized: 0, half: 0 }, replies: {},
+    rss: { start: 0, peak: 0, end: 0 }, checks: { null: false, mnt: false, getattr: false }, failures: [],
+  };
+  const { tmp, dir, stateDir, rendezvous } = makeExportDir('nfsl-fuzzsrv-');
+  const srv = await startServerChild({ dir, stateDir, rendezvous });
+  o.log(`server mode: nfs-localio serve pid ${srv.pid} on 127.0.0.1:${srv.port}, ${o.records} records, seed ${o.seed}`);
+  try {
+    const rec = await startRecorder(srv.port);
+    await runSession(rec.port, dir);
+    await rec.close();
+    const live = recordsOf(rec.entries, 'call');
+    const corpus = recordsOf(loadCorpus(), 'call');
+    st.rss.start = st.rss.peak = srv.rss();
+    let sent = 0;
+    const lane: Lane = { stats: st, live, corpus, donors: [...live, ...corpus], port: srv.port, left: () => o.records - sent, take: (n) => (sent += n) };
+    const t0 = Date.now();
+    let lastLog = t0;
+    const sampler = setInterval(() => {
+      st.rss.peak = Math.max(st.rss.peak, srv.rss());
+      if (Date.now() - lastLog >= 30_000) {
+        lastLog = Date.now();
+        o.log(`  ${sent} records, ${st.connections} connections, server rss ${(srv.rss() / 1048576).toFixed(0)} MiB`);
+      }
+    }, 500);
+    let conn = 0;
+    const worker = async () => {
+      while (sent < o.records && srv.alive() && st.failures.length < 20) {
+        await connection(lane, conn++);
+        st.connections++;
+      }
+    };
+    await Promise.all(Array.from({ length: o.connections ?? 8 }, worker));
+    clearInterval(sampler);
+    st.records = sent;
+    st.wallMs = Date.now() - t0;
+    if (!srv.alive()) st.failures.push(`the server died (exit ${srv.child.exitCode} ${srv.child.signalCode}):\n${srv.output().slice(-4000)}`);
+    else {
+      await postChecks(srv, st);
+      await new Promise((r) => setTimeout(r, 2000));
+      st.rss.end = srv.rss();
+      st.rss.peak = Math.max(st.rss.peak, st.rss.end);
+      if (st.rss.end - st.rss.start > RSS_LIMIT) st.failures.push(`server RSS grew from ${st.rss.start} to ${st.rss.end} bytes`);
+    }
+    const MiB = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
+    o.log(`server mode: ${st.records} records on ${st.connections} connections (${MiB(st.bytes)}) in ${(st.wallMs / 1000).toFixed(1)} s`);
+    o.log(`  endings ${JSON.stringify(st.endings)}; replies ${JSON.stringify(st.replies)}`);
+    o.log(`  server rss ${MiB(st.rss.start)} at start, ${MiB(st.rss.peak)} peak, ${MiB(st.rss.end)} at end; checks ${JSON.stringify(st.checks)}`);
+    const errs = srv.output().split('\n').filter((x) => / error /.test(x));
+    if (errs.length) o.log(`  server logged ${errs.length} error lines, first: ${errs[0]}`);
+    for (const f of st.failures.slice(0, 20)) o.log(`FAIL server: ${f}`);
+  } finally {
+    await srv.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  return st;
+}
