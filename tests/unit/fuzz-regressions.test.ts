@@ -1,0 +1,40 @@
+/**
+ * Inputs `npm run fuzz` found to break a decoder, replayed exactly (docs/fuzzing.md lists them).
+ * Each test names the fuzz case that found the bug; the inputs are minimised by hand.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { XdrReader, XdrError } from '../../src/xdr/index.js';
+import { decodeReadRes } from '../../src/nfs3/index.js';
+
+const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
+const xdrError = (code: string) => (e: unknown) => e instanceof XdrError && e.code === code;
+
+// nfs3.READ.res seed=1 case=3272: a READ reply whose data length is 2^31 or more, decoded for a client
+// that asked for a count that large (count3 is a uint32). `(n + 3) & ~3` went negative: the bounds
+// check passed and the reader moved backwards (offset -2147483628), the data a truncated view.
+test('READ3res with a data length of 2^31 is short, not a reader moved backwards', () => {
+  const reply = hex('00000000 00000000 00000000 00000001 80000000');
+  for (const max of [0x80000000, 0xffffffff]) {
+    const r = new XdrReader(reply);
+    assert.throws(() => decodeReadRes(r, max), xdrError('XDR_SHORT'));
+  }
+});
+
+// nfs3.READ.res seed=1 case=5225: lengths just under 2^32 rounded to 0 padded bytes, so a 0xfffffffd-byte
+// opaque "fitted" in what was left and came back as a shorter view.
+test('opaque lengths near 2^32 are short, whatever the maximum', () => {
+  for (const len of [0x7ffffffd, 0x7fffffff, 0x80000000, 0xc300000c, 0xfffffffd, 0xffffffff]) {
+    const b = Buffer.alloc(16);
+    b.writeUInt32BE(len, 0);
+    const r = new XdrReader(b);
+    assert.throws(() => r.opaque(0xffffffff), xdrError('XDR_SHORT'), `length ${len}`);
+    assert.equal(r.offset, 4);
+    assert.throws(() => new XdrReader(b).skip(len), xdrError('XDR_SHORT'));
+    assert.throws(() => new XdrReader(b).fixedOpaque(len), xdrError('XDR_SHORT'));
+  }
+  // and a length that fits still pads to 4
+  const r = new XdrReader(hex('00000005 6162636465000000 00000007'));
+  assert.equal(r.opaque(0xffffffff).toString(), 'abcde');
+  assert.equal(r.uint32(), 7);
+});
