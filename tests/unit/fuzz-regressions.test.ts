@@ -38,3 +38,34 @@ test('opaque lengths near 2^32 are short, whatever the maximum', () => {
   assert.equal(r.opaque(0xffffffff).toString(), 'abcde');
   assert.equal(r.uint32(), 7);
 });
+
+// rpc.reply seed=1 (and rpc.client, client.transport): a reply_stat, accept_stat or reject_stat outside
+// RFC 5531 threw a plain Error — not the decoders' typed XdrError — which the NFS client then wrapped.
+test('a reply header with an unknown status is an XdrError', async () => {
+  const { readReplyBody } = await import('../../src/rpc/message.js');
+  const bodies = [
+    '00000002', // reply_stat 2
+    '00000000 00000000 00000000 00005c00', // MSG_ACCEPTED, AUTH_NONE verifier, accept_stat 23552
+    '00000001 00008704', // MSG_DENIED, reject_stat 34564
+  ];
+  for (const b of bodies) assert.throws(() => readReplyBody(new XdrReader(hex(b)), 1), xdrError('XDR_BAD_VALUE'), b);
+});
+
+test('the NFS client turns such a reply into EPROTO caused by the XdrError', async () => {
+  const { RpcTransport, XidSource } = await import('../../src/client/transport.js');
+  const t = new RpcTransport({
+    host: '127.0.0.1', port: 9, mode: 'soft', timeout: 1e9, retrans: 1, connectTimeout: 1e9, maxInFlight: 4,
+    maxRecord: 4096, xids: new XidSource(), label: 'test',
+  });
+  const inner = t as unknown as { pending: Map<number, unknown>; nextReadBuffer(): Buffer; received(n: number, b: Buffer): void };
+  let rejected: unknown;
+  inner.pending.set(0x028d3bc8, { xid: 0x028d3bc8, msg: Buffer.alloc(0), writing: 0, tries: 0, sentOn: 1, label: 'test', resolve: () => assert.fail('resolved'), reject: (e: unknown) => (rejected = e) });
+  // client.transport seed=1 case=22: accept_stat 53
+  const reply = hex('80000018 028d3bc8 00000001 00000000 00000000 00000000 00000035');
+  const into = inner.nextReadBuffer();
+  reply.copy(into);
+  inner.received(reply.length, into);
+  assert.equal((rejected as { code?: string }).code, 'EPROTO');
+  assert.ok((rejected as { cause?: unknown }).cause instanceof XdrError);
+  t.close();
+});
