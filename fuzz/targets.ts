@@ -4,6 +4,7 @@ import type { Target } from './target.js';
 import { argumentTargets, channelTarget, resultTargets, serverPrograms } from './targets-programs.js';
 import { authSysTarget, callTarget, recordTarget, replyTarget } from './targets-rpc.js';
 import { rpcClientTarget, transportTarget } from './targets-clients.js';
+import { fhTarget } from './targets-fh.js';
 
 export function allTargets(corpus: readonly CorpusEntry[] = loadCorpus()): Target[] {
   return [
@@ -13,6 +14,7 @@ export function allTargets(corpus: readonly CorpusEntry[] = loadCorpus()): Targe
     replyTarget(corpus),
     ...argumentTargets(corpus),
     channelTarget(corpus),
+    fhTarget(corpus),
     ...resultTargets(corpus),
     rpcClientTarget(corpus),
     transportTarget(corpus),
