@@ -11,7 +11,9 @@
  *   half       the batch, then part of a record and our FIN: it must close
  *
  * Every reply is parsed (a malformed one, or a SYSTEM_ERR — a handler that threw — is a failure).
- * Afterwards the server must still answer NULL, MNT and GETATTR, and its RSS must stay bounded.
+ * Then 16 connections each hold an unfinished record of nearly the cap in 1-byte fragments (the
+ * RSS may grow by what they hold, not by more). Afterwards the server must still answer NULL, MNT
+ * and GETATTR, and its RSS must be back within bounds.
  */
 import net from 'node:net';
 import fs from 'node:fs';
@@ -46,6 +48,8 @@ export interface ServerModeStats {
   replies: Record<string, number>;
   rss: { start: number; peak: number; end: number };
   checks: { null: boolean; mnt: boolean; getattr: boolean };
+  /** The held-records phase: RSS growth while `connections` unfinished records of `bytesEach` bytes were held. */
+  held?: { connections: number; bytesEach: number; rssGrowth: number };
   failures: string[];
 }
 
@@ -158,6 +162,37 @@ function connection(l: Lane, conn: number): Promise<void> {
   });
 }
 
+/**
+ * Records held, not finished: `n` connections each send a record of nearly the whole cap as 1-byte
+ * fragments, and stop before its last byte. The server holds their bytes — at most the cap per
+ * connection — and its RSS must grow by about that, not by its own bookkeeping of each piece.
+ */
+async function heldRecords(srv: ServerChild, st: ServerModeStats, n: number, log: (s: string) => void): Promise<void> {
+  const len = SERVER_MAX_RECORD - 1;
+  const wire = Buffer.alloc(len * 5);
+  for (let i = 0; i < len; i++) wire.writeUInt32BE(1, i * 5);
+  const before = srv.rss();
+  const socks = await Promise.all(
+    Array.from({ length: n }, () => new Promise<net.Socket>((resolve) => {
+      const s = net.connect(srv.port, '127.0.0.1', () => s.write(wire, () => resolve(s)));
+      s.on('error', () => resolve(s));
+    })),
+  );
+  // the server has read everything once its RSS stops growing
+  let last = -1;
+  for (let i = 0; i < 100 && srv.rss() !== last; i++) {
+    last = srv.rss();
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const held = srv.rss() - before;
+  st.held = { connections: n, bytesEach: len, rssGrowth: held };
+  st.rss.peak = Math.max(st.rss.peak, srv.rss());
+  const limit = n * SERVER_MAX_RECORD * 2 + (64 << 20);
+  log(`  held records: ${n} connections × ${len} bytes in 1-byte fragments: server RSS +${(held / 1048576).toFixed(1)} MiB (limit ${(limit / 1048576).toFixed(0)} MiB)`);
+  if (held > limit) st.failures.push(`${n} unfinished records of ${len} bytes in 1-byte fragments grew the server's RSS by ${held} bytes (over ${limit})`);
+  for (const s of socks) s.destroy();
+}
+
 /** NULL, MNT and GETATTR of the root on a fresh connection: the server still serves. */
 async function postChecks(srv: ServerChild, st: ServerModeStats): Promise<void> {
   const c = await RpcClient.connect(srv.port);
@@ -215,6 +250,7 @@ export async function runServerMode(o: { seed: number; records: number; connecti
     clearInterval(sampler);
     st.records = sent;
     st.wallMs = Date.now() - t0;
+    if (srv.alive()) await heldRecords(srv, st, 16, o.log);
     if (!srv.alive()) st.failures.push(`the server died (exit ${srv.child.exitCode} ${srv.child.signalCode}):\n${srv.output().slice(-4000)}`);
     else {
       await postChecks(srv, st);
