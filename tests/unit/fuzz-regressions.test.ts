@@ -136,3 +136,55 @@ test('a record that arrives in many pieces is delivered whole and exact', async 
   assert.deepEqual(got[0], body);
   assert.equal(rr.buffered, 0);
 });
+
+async function transportFor(maxRecord: number) {
+  const { RpcTransport, XidSource } = await import('../../src/client/transport.js');
+  const t = new RpcTransport({
+    host: '127.0.0.1', port: 9, mode: 'soft', timeout: 1e9, retrans: 1, connectTimeout: 1e9, maxInFlight: 4,
+    maxRecord, xids: new XidSource(), label: 'test',
+  });
+  const inner = t as unknown as { pending: Map<number, unknown>; nextReadBuffer(): Buffer; received(n: number, b: Buffer): void };
+  /** Feed bytes as the socket's reads would: into the buffer the transport names for each read. */
+  const feed = (wire: Buffer) => {
+    for (let off = 0; off < wire.length; ) {
+      const into = inner.nextReadBuffer();
+      const n = Math.min(into.length, wire.length - off);
+      wire.copy(into, 0, off, off + n);
+      inner.received(n, into);
+      off += n;
+    }
+  };
+  return { t, inner, feed };
+}
+
+// The client side of the same: RpcTransport kept a Buffer per fragment, and an empty fragment
+// counts nothing against the record cap — a server sending endless empty fragments grew the
+// client without bound (16 MB of them: 735 MiB of heap).
+test('the NFS client holds nothing for empty fragments, and one buffer for tiny ones', async () => {
+  const { t, feed } = await transportFor(4 << 20);
+  const h0 = heapUsed();
+  feed(Buffer.alloc(4 * 1_000_000)); // a million empty fragments, none of them the last
+  feed(fragments(200_000, 1));
+  const grew = heapUsed() - h0;
+  assert.ok(grew < 4 << 20, `heap grew ${grew} bytes`);
+  t.close();
+});
+
+test('the NFS client joins a reply sent in many fragments', async () => {
+  const { LAST_FRAGMENT } = await import('../../src/rpc/record.js');
+  const { t, inner, feed } = await transportFor(1 << 20);
+  let got: Buffer | undefined;
+  const xid = 0x1234;
+  inner.pending.set(xid, { xid, msg: Buffer.alloc(0), writing: 0, tries: 0, sentOn: 1, label: 'test', resolve: (r: { record: Buffer }) => (got = Buffer.from(r.record)), reject: (e: unknown) => assert.fail(String(e)) });
+  const reply = Buffer.concat([hex('00001234 00000001 00000000 00000000 00000000 00000000'), Buffer.alloc(3000, 0x7a)]);
+  const parts: Buffer[] = [Buffer.alloc(4)]; // an empty first fragment
+  for (let off = 0, k = 1; off < reply.length; off += k, k = (k % 13) + 1) {
+    const frag = reply.subarray(off, Math.min(reply.length, off + k));
+    const h = Buffer.alloc(4);
+    h.writeUInt32BE(((off + frag.length === reply.length ? LAST_FRAGMENT : 0) | frag.length) >>> 0);
+    parts.push(h, frag);
+  }
+  feed(Buffer.concat(parts));
+  assert.deepEqual(got, reply);
+  t.close();
+});
