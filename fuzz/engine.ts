@@ -7,7 +7,7 @@
  */
 import { Rng } from './prng.js';
 import { mutate, randomBytes, randomWords } from './mutate.js';
-import { arm, disarm, installAllocGuard } from './guard.js';
+import { arm, collect, disarm, installAllocGuard } from './guard.js';
 import type { Target } from './target.js';
 
 export interface Failure {
@@ -116,11 +116,8 @@ export function runCase(t: Target, index: number, o: CaseOptions): CaseOutcome {
 }
 
 function sample(): MemorySample {
-  const g = (globalThis as { gc?: () => void }).gc;
-  if (g) {
-    g();
-    g();
-  }
+  collect();
+  collect();
   const m = process.memoryUsage();
   return { heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, rss: m.rss };
 }
@@ -159,7 +156,11 @@ export function runTarget(t: Target, o: RunOptions): TargetStats {
     }
   }
   stats.ms = performance.now() - t0;
-  t.finish?.();
+  try {
+    t.finish?.();
+  } catch (e) {
+    stats.failures.push({ target: t.name, seed: o.seed, index: -1, kind: 'memory', message: describe(e).message });
+  }
   stats.memory.after = sample();
   const grew = (m: MemorySample) => m.heapUsed + m.external;
   const growth = grew(stats.memory.after) - grew(stats.memory.warm);

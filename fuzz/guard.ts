@@ -10,6 +10,8 @@
  *   input, no more elements than 4-byte words, and a Buffer that views the input must lie within
  *   the bytes the reader consumed.
  */
+import v8 from 'node:v8';
+import vm from 'node:vm';
 
 export class InvariantError extends Error {
   constructor(message: string) {
@@ -107,4 +109,39 @@ export function checkShape(v: unknown, input: Buffer, consumedEnd = input.length
     for (const k of Object.keys(x)) walk((x as Record<string, unknown>)[k], depth + 1);
   };
   walk(v, 0);
+}
+
+let gcFn: (() => void) | undefined;
+
+/** A full GC, with or without --expose-gc. */
+export function collect(): void {
+  if (!gcFn) {
+    v8.setFlagsFromString('--expose-gc');
+    gcFn = vm.runInNewContext('gc') as () => void;
+  }
+  gcFn();
+}
+
+/** `n` record-marking fragments of `len` bytes, none of them the last. */
+function fragments(n: number, len: number): Buffer {
+  const b = Buffer.alloc(n * (4 + len), 0x61);
+  for (let i = 0; i < n; i++) b.writeUInt32BE(len, i * (4 + len));
+  return b;
+}
+
+/**
+ * What a record reader holds for an unfinished record must be about its bytes: feed a million
+ * empty fragments and 200,000 1-byte ones (none the last), and the JS heap may not grow by more
+ * than a few MiB (a Buffer object per fragment is ~100 bytes: 20 MiB here, and without bound for
+ * the empty ones). Run once per target, after its cases.
+ */
+export function checkHeldMemory(what: string, feed: (wire: Buffer) => void, reset: () => void): void {
+  const wire = Buffer.concat([fragments(1_000_000, 0), fragments(200_000, 1)]);
+  collect();
+  const h0 = process.memoryUsage().heapUsed;
+  feed(wire);
+  collect();
+  const grew = process.memoryUsage().heapUsed - h0;
+  reset();
+  if (grew > 8 << 20) throw new InvariantError(`${what}: holding an unfinished record of 200,000 bytes in 1,200,000 fragments grew the heap by ${grew} bytes`);
 }

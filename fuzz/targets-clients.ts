@@ -16,7 +16,7 @@ import { NfsError } from '../src/client/errors.js';
 import { RpcClient, RpcCallError } from '../src/rpc/client.js';
 import { RpcTransportError } from '../src/rpc/errors.js';
 import { recordsOf, type CorpusEntry } from './corpus.js';
-import { InvariantError } from './guard.js';
+import { InvariantError, checkHeldMemory } from './guard.js';
 import { recordStreams } from './targets-rpc.js';
 import { resultTargets } from './targets-programs.js';
 import type { Target } from './target.js';
@@ -117,6 +117,19 @@ export function transportTarget(corpus: readonly CorpusEntry[]): Target {
       if (ti.pool.free.length < idle) throw new InvariantError(`reply pool: ${idle} idle buffers before, ${ti.pool.free.length} after`);
       return 'ok';
     },
+    finish() {
+      t.opts.maxRecord = 4 << 20;
+      ti.resetReader();
+      checkHeldMemory('RpcTransport', (wire) => {
+        for (let off = 0; off < wire.length; ) {
+          const into = ti.nextReadBuffer();
+          const n = Math.min(into.length, wire.length - off);
+          wire.copy(into, 0, off, off + n);
+          ti.received(n, into);
+          off += n;
+        }
+      }, () => ti.resetReader());
+    },
   };
 }
 
@@ -168,6 +181,11 @@ export function rpcClientTarget(corpus: readonly CorpusEntry[]): Target {
       }
       if (problem !== undefined) throw problem;
       return sock.destroyed ? 'rejected' : 'ok';
+    },
+    finish() {
+      const sock = new FakeSocket();
+      Reflect.construct(RpcClient, [sock, 1 << 20]);
+      checkHeldMemory('RpcClient', (wire) => sock.emit('data', wire), () => sock.emit('close'));
     },
   };
 }

@@ -12,7 +12,7 @@ import { AuthBodyTooLong, MsgType, RPC_VERSION, readCallBody, readReplyBody } fr
 import { AuthFlavor, decodeAuthSys } from '../src/rpc/auth.js';
 import type { RpcProgram } from '../src/rpc/program.js';
 import { argsOffset, recordsOf, type CorpusEntry } from './corpus.js';
-import { InvariantError, checkShape } from './guard.js';
+import { InvariantError, checkHeldMemory, checkShape } from './guard.js';
 import { decoderTarget, isXdrError, type Target } from './target.js';
 import { serverPrograms } from './targets-programs.js';
 import { INTERESTING32 } from './mutate.js';
@@ -176,6 +176,10 @@ export function recordTarget(corpus: readonly CorpusEntry[]): Target {
     // what the reader holds grows with the bytes that arrived: at most twice them (or 256)
     allocLimit: (input) => Math.max(256, 2 * input.length),
     mutate: (rng, seed) => mutateFraming(rng, seed, server.maxRecord),
+    finish() {
+      const reader = new RecordReader(server.maxRecord, () => undefined, pool, server.locatePayload);
+      checkHeldMemory('RecordReader', (wire) => reader.push(wire), () => reader.discard());
+    },
     run(input, rng) {
       maxRecord = rng.chance(0.6) ? server.maxRecord : rng.pick([0, 8, 64, 1024, 65536]);
       const idle = pool.idle;
