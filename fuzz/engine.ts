@@ -115,7 +115,10 @@ export function runCase(t: Target, index: number, o: CaseOptions): CaseOutcome {
   return { outcome, input, ms, largestAlloc: alloc.largest, failure };
 }
 
-function sample(): MemorySample {
+const NO_SAMPLE: MemorySample = { heapUsed: 0, external: 0, arrayBuffers: 0, rss: 0 };
+
+function sample(on = true): MemorySample {
+  if (!on) return NO_SAMPLE;
   collect();
   collect();
   const m = process.memoryUsage();
@@ -129,6 +132,8 @@ export interface RunOptions extends CaseOptions {
   maxFailures: number;
   /** Heap (+external) growth from the 10% mark to the end that counts as a leak. */
   leakBytes: number;
+  /** Sample memory after full GCs (before, at 10%, after) and check for a leak; default true. */
+  memory?: boolean;
   /** Called with the case index before each case (the watchdog's heartbeat). */
   onCase?: (index: number) => void;
 }
@@ -137,12 +142,12 @@ export function runTarget(t: Target, o: RunOptions): TargetStats {
   installAllocGuard();
   const stats: TargetStats = {
     target: t.name, seed: o.seed, cases: 0, ok: 0, rejected: 0, seeds: t.seeds.length, ms: 0, slowestMs: 0, largestAlloc: 0,
-    memory: { before: sample(), warm: sample(), after: sample() }, failures: [],
+    memory: { before: sample(o.memory), warm: NO_SAMPLE, after: NO_SAMPLE }, failures: [],
   };
   const warmAt = o.start + Math.floor(o.count / 10);
   const t0 = performance.now();
   for (let i = o.start; i < o.start + o.count; i++) {
-    if (i === warmAt) stats.memory.warm = sample();
+    if (i === warmAt) stats.memory.warm = sample(o.memory);
     o.onCase?.(i);
     const c = runCase(t, i, o);
     stats.cases++;
@@ -161,10 +166,10 @@ export function runTarget(t: Target, o: RunOptions): TargetStats {
   } catch (e) {
     stats.failures.push({ target: t.name, seed: o.seed, index: -1, kind: 'memory', message: describe(e).message });
   }
-  stats.memory.after = sample();
+  stats.memory.after = sample(o.memory);
   const grew = (m: MemorySample) => m.heapUsed + m.external;
   const growth = grew(stats.memory.after) - grew(stats.memory.warm);
-  if (stats.cases === o.count && growth > o.leakBytes) {
+  if (o.memory !== false && stats.cases === o.count && growth > o.leakBytes) {
     stats.failures.push({ target: t.name, seed: o.seed, index: -1, kind: 'memory', message: `heap+external grew ${growth} bytes from case ${warmAt} to the end (limit ${o.leakBytes})` });
   }
   return stats;
