@@ -10,7 +10,9 @@
  *   oversized  the batch, then a fragment header over the server's record cap: it must close
  *   half       the batch, then part of a record and our FIN: it must close
  *
- * Every reply is parsed (a malformed one, or a SYSTEM_ERR — a handler that threw — is a failure).
+ * Every record gets an xid of its own, and on a clean connection every record that says it is a
+ * call must get exactly one reply, however malformed the rest ("never silence"); every reply is
+ * parsed (a malformed one, or a SYSTEM_ERR — a handler that threw — is a failure).
  * Then 16 connections each hold an unfinished record of nearly the cap in 1-byte fragments (the
  * RSS may grow by what they hold, not by more). Afterwards the server must still answer NULL, MNT
  * and GETATTR, and its RSS must be back within bounds.
@@ -34,7 +36,7 @@ import { runSession } from './session.js';
 /** The server's default record cap (src/rpc/server.ts): wtmax 1 MiB + 64 KiB. */
 const SERVER_MAX_RECORD = 1024 * 1024 + 64 * 1024;
 const SENTINEL_XID = 0xfffffff0;
-const END_WAIT_MS = 60_000;
+const END_WAIT_MS = 30_000;
 /** RSS growth over the run (after setup) that counts as unbounded. */
 const RSS_LIMIT = 256 << 20;
 
@@ -82,6 +84,7 @@ interface Lane {
   corpus: Buffer[];
   donors: Buffer[];
   port: number;
+  nextXid(): number;
   left(): number;
   take(n: number): void;
 }
@@ -92,6 +95,8 @@ function connection(l: Lane, conn: number): Promise<void> {
   const n = Math.max(1, Math.min(l.left(), rng.size(4000) + 1));
   l.take(n);
   const parts: Buffer[] = [];
+  /** Records that are calls (msg_type CALL): each must get exactly one reply, whatever else is wrong with it. */
+  const calls = new Map<number, Buffer>();
   for (let i = 0; i < n; i++) {
     const src = rng.chance(0.6) ? l.live : l.corpus;
     const seed = src[rng.below(src.length)];
@@ -100,6 +105,13 @@ function connection(l: Lane, conn: number): Promise<void> {
     if (rng.chance(0.03)) rec = rng.bytes(rng.size(512));
     else if (at > 0 && rng.chance(0.5)) rec = Buffer.concat([seed.subarray(0, at), mutate(rng, seed.subarray(at), { maxLen: 8192, donors: l.donors })]);
     else if (rng.chance(0.7)) rec = mutate(rng, seed, { maxLen: 8192, donors: l.donors });
+    if (rec.length >= 4) {
+      // a fresh xid per record, so each reply names the one call it answers
+      rec = Buffer.from(rec);
+      const xid = l.nextXid();
+      rec.writeUInt32BE(xid, 0);
+      if (rec.length >= 8 && rec.readUInt32BE(4) === MsgType.CALL) calls.set(xid, rec);
+    }
     parts.push(frame(rng, rec));
   }
   const ending: Ending = rng.pick(['clean', 'clean', 'clean', 'clean', 'clean', 'clean', 'cut', 'oversized', 'half']);
@@ -125,7 +137,12 @@ function connection(l: Lane, conn: number): Promise<void> {
       s.destroy();
       resolve();
     };
-    const timer = setTimeout(() => finish(`no end after ${END_WAIT_MS} ms`), END_WAIT_MS);
+    let sentinelSeen = false;
+    const timer = setTimeout(() => {
+      const [xid, rec] = [...calls][0] ?? [];
+      const silent = ending === 'clean' && sentinelSeen ? `: ${calls.size} calls never answered, e.g. xid ${xid}: ${rec?.subarray(0, 256).toString('hex')}` : '';
+      finish(`no end after ${END_WAIT_MS} ms${silent}`);
+    }, END_WAIT_MS);
     const replies = new RecordReader(16 << 20, (rec) => {
       try {
         const r = new XdrReader(rec);
@@ -134,8 +151,11 @@ function connection(l: Lane, conn: number): Promise<void> {
         const h = readReplyBody(r, xid);
         const key = h.kind === 'accepted' ? h.stat : h.kind === 'auth_error' ? h.stat : 'RPC_MISMATCH';
         l.stats.replies[key] = (l.stats.replies[key] ?? 0) + 1;
-        if (key === 'SYSTEM_ERR') l.stats.failures.push(`connection ${conn}: SYSTEM_ERR for xid ${xid} (a handler threw)`);
-        if (xid === SENTINEL_XID && ending === 'clean') finish();
+        if (key === 'SYSTEM_ERR') l.stats.failures.push(`connection ${conn}: SYSTEM_ERR for xid ${xid} (a handler threw): ${calls.get(xid)?.toString('hex')}`);
+        if (xid === SENTINEL_XID) sentinelSeen = true;
+        else if (!calls.delete(xid)) l.stats.failures.push(`connection ${conn}: a reply for xid ${xid}, which no unanswered call had`);
+        // a clean connection ends once every call has had its reply (the NULL last, or after the rest)
+        if (ending === 'clean' && sentinelSeen && calls.size === 0) finish();
       } catch (e) {
         finish(`malformed reply: ${(e as Error).message} ${rec.subarray(0, 64).toString('hex')}`);
       }
@@ -229,7 +249,11 @@ export async function runServerMode(o: { seed: number; records: number; connecti
     const corpus = recordsOf(loadCorpus(), 'call');
     st.rss.start = st.rss.peak = srv.rss();
     let sent = 0;
-    const lane: Lane = { stats: st, live, corpus, donors: [...live, ...corpus], port: srv.port, left: () => o.records - sent, take: (n) => (sent += n) };
+    let xid = 0;
+    const lane: Lane = {
+      stats: st, live, corpus, donors: [...live, ...corpus], port: srv.port, nextXid: () => ++xid,
+      left: () => o.records - sent, take: (n) => (sent += n),
+    };
     const t0 = Date.now();
     let lastLog = t0;
     const sampler = setInterval(() => {
