@@ -5,6 +5,7 @@ import { argumentTargets, channelTarget, resultTargets, serverPrograms } from '.
 import { authSysTarget, callTarget, recordTarget, replyTarget } from './targets-rpc.js';
 import { rpcClientTarget, transportTarget } from './targets-clients.js';
 import { fhTarget } from './targets-fh.js';
+import { selftestTargets } from './targets-selftest.js';
 
 export function allTargets(corpus: readonly CorpusEntry[] = loadCorpus()): Target[] {
   return [
@@ -18,6 +19,7 @@ export function allTargets(corpus: readonly CorpusEntry[] = loadCorpus()): Targe
     ...resultTargets(corpus),
     rpcClientTarget(corpus),
     transportTarget(corpus),
+    ...(process.env.FUZZ_SELFTEST === '1' ? selftestTargets() : []),
   ];
 }
 
