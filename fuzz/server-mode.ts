@@ -48,7 +48,12 @@ export interface ServerModeStats {
   wallMs: number;
   endings: Record<'clean' | 'cut' | 'oversized' | 'half', number>;
   replies: Record<string, number>;
-  rss: { start: number; peak: number; end: number };
+  /** NFSv3 calls (not NULL) answered SUCCESS, by whether their nfsstat3 was NFS3_OK. */
+  nfs: Record<string, number>;
+  /** The server's RSS: after setup, after 10% of the records, highest seen, at the end. */
+  rss: { start: number; warm: number; peak: number; end: number };
+  /** Files and directories in the export at the end (the calls that reached handlers made them). */
+  exportEntries: number;
   checks: { null: boolean; mnt: boolean; getattr: boolean };
   /** The held-records phase: RSS growth while `connections` unfinished records of `bytesEach` bytes were held. */
   held?: { connections: number; bytesEach: number; rssGrowth: number };
@@ -151,6 +156,12 @@ function connection(l: Lane, conn: number): Promise<void> {
         const h = readReplyBody(r, xid);
         const key = h.kind === 'accepted' ? h.stat : h.kind === 'auth_error' ? h.stat : 'RPC_MISMATCH';
         l.stats.replies[key] = (l.stats.replies[key] ?? 0) + 1;
+        const call = calls.get(xid);
+        if (key === 'SUCCESS' && call && call.length >= 24 && call.readUInt32BE(12) === NFS3_PROGRAM && call.readUInt32BE(20) !== 0 && r.remaining >= 4) {
+          // how far NFS calls got: the handler's nfsstat3 (0: it did what was asked)
+          const stat = r.uint32() === 0 ? 'NFS3_OK' : 'NFS3ERR';
+          l.stats.nfs[stat] = (l.stats.nfs[stat] ?? 0) + 1;
+        }
         if (key === 'SYSTEM_ERR') l.stats.failures.push(`connection ${conn}: SYSTEM_ERR for xid ${xid} (a handler threw): ${calls.get(xid)?.toString('hex')}`);
         if (xid === SENTINEL_XID) sentinelSeen = true;
         else if (!calls.delete(xid)) l.stats.failures.push(`connection ${conn}: a reply for xid ${xid}, which no unanswered call had`);
@@ -233,10 +244,19 @@ async function postChecks(srv: ServerChild, st: ServerModeStats): Promise<void> 
   for (const [k, v] of Object.entries(st.checks)) if (!v) st.failures.push(`post-check ${k} failed`);
 }
 
+function countEntries(dir: string): number {
+  let n = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    n++;
+    if (e.isDirectory()) n += countEntries(`${dir}/${e.name}`);
+  }
+  return n;
+}
+
 export async function runServerMode(o: { seed: number; records: number; connections?: number; log: (s: string) => void }): Promise<ServerModeStats> {
   const st: ServerModeStats = {
-    seed: o.seed, records: 0, connections: 0, bytes: 0, wallMs: 0, endings: { clean: 0, cut: 0, oversized: 0, half: 0 }, replies: {},
-    rss: { start: 0, peak: 0, end: 0 }, checks: { null: false, mnt: false, getattr: false }, failures: [],
+    seed: o.seed, records: 0, connections: 0, bytes: 0, wallMs: 0, endings: { clean: 0, cut: 0, oversized: 0, half: 0 }, replies: {}, nfs: {},
+    rss: { start: 0, warm: 0, peak: 0, end: 0 }, exportEntries: 0, checks: { null: false, mnt: false, getattr: false }, failures: [],
   };
   const { tmp, dir, stateDir, rendezvous } = makeExportDir('nfsl-fuzzsrv-');
   const srv = await startServerChild({ dir, stateDir, rendezvous });
@@ -252,7 +272,11 @@ export async function runServerMode(o: { seed: number; records: number; connecti
     let xid = 0;
     const lane: Lane = {
       stats: st, live, corpus, donors: [...live, ...corpus], port: srv.port, nextXid: () => ++xid,
-      left: () => o.records - sent, take: (n) => (sent += n),
+      left: () => o.records - sent,
+      take: (n) => {
+        if (sent < o.records / 10 && sent + n >= o.records / 10) st.rss.warm = srv.rss();
+        sent += n;
+      },
     };
     const t0 = Date.now();
     let lastLog = t0;
@@ -285,8 +309,10 @@ export async function runServerMode(o: { seed: number; records: number; connecti
     }
     const MiB = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
     o.log(`server mode: ${st.records} records on ${st.connections} connections (${MiB(st.bytes)}) in ${(st.wallMs / 1000).toFixed(1)} s`);
-    o.log(`  endings ${JSON.stringify(st.endings)}; replies ${JSON.stringify(st.replies)}`);
-    o.log(`  server rss ${MiB(st.rss.start)} at start, ${MiB(st.rss.peak)} peak, ${MiB(st.rss.end)} at end; checks ${JSON.stringify(st.checks)}`);
+    o.log(`  endings ${JSON.stringify(st.endings)}; replies ${JSON.stringify(st.replies)}; NFSv3 results ${JSON.stringify(st.nfs)}`);
+    st.exportEntries = countEntries(dir);
+    o.log(`  server rss ${MiB(st.rss.start)} at start, ${MiB(st.rss.warm)} after 10% of the records, ${MiB(st.rss.peak)} peak, ${MiB(st.rss.end)} at end`);
+    o.log(`  ${st.exportEntries} files and directories in the export at the end; checks ${JSON.stringify(st.checks)}`);
     const errs = srv.output().split('\n').filter((x) => / error /.test(x));
     if (errs.length) o.log(`  server logged ${errs.length} error lines, first: ${errs[0]}`);
     for (const f of st.failures.slice(0, 20)) o.log(`FAIL server: ${f}`);
