@@ -3,7 +3,7 @@
  * the running server over TCP (server-mode.ts). See docs/fuzzing.md.
  *
  *   npm run fuzz -- [--cases N] [--target a,b.*] [--seed S] [--jobs J] [--mode all|decoders|server]
- *                   [--records N] [--json FILE] [--list]
+ *                   [--records N] [--server-heap MiB] [--case-budget MS] [--hang-ms MS] [--json FILE] [--list]
  *   npm run fuzz -- --target T --seed S --case N        replay exactly one case, with its input and stack
  *
  * FUZZ_CASES, FUZZ_SEED and FUZZ_RECORDS set the defaults of --cases, --seed and --records.
@@ -31,6 +31,7 @@ const { values: a } = parseArgs({
     list: { type: 'boolean' },
     'case-budget': { type: 'string' },
     'hang-ms': { type: 'string' },
+    'server-heap': { type: 'string' },
   },
 });
 
@@ -141,7 +142,7 @@ async function main(): Promise<number> {
   let dec: Awaited<ReturnType<typeof decoders>> | undefined;
   let srv: ServerModeStats | undefined;
   if (mode === 'all' || mode === 'decoders') dec = await decoders();
-  if (mode === 'all' || mode === 'server') srv = await runServerMode({ seed, records: num(a.records ?? process.env.FUZZ_RECORDS, 1_000_000), log: out });
+  if (mode === 'all' || mode === 'server') srv = await runServerMode({ seed, records: num(a.records ?? process.env.FUZZ_RECORDS, 1_000_000), heapMiB: a['server-heap'] ? Number(a['server-heap']) : undefined, log: out });
   const after = mem();
   const failures = (dec?.stats.flatMap((s) => s.failures).length ?? 0) + (srv?.failures.length ?? 0);
   out(`\nseed ${seed}; decoders: ${dec ? `${dec.stats.length} targets, ${dec.stats.reduce((n, s) => n + s.cases, 0)} cases in ${(dec.wallMs / 1000).toFixed(1)} s` : 'not run'}`);

@@ -59,9 +59,9 @@ export function makeExportDir(prefix: string): { tmp: string; dir: string; state
   return { tmp, dir, stateDir, rendezvous };
 }
 
-export async function startServerChild(o: { dir: string; stateDir: string; rendezvous: string; extraArgs?: string[] }): Promise<ServerChild> {
+export async function startServerChild(o: { dir: string; stateDir: string; rendezvous: string; extraArgs?: string[]; nodeArgs?: string[] }): Promise<ServerChild> {
   const port = await freePort();
-  const args = [CLI, '--log-level', 'error', 'serve', '--host', '127.0.0.1', '--port', String(port), '--state-dir', o.stateDir, ...(o.extraArgs ?? []), o.dir];
+  const args = [...(o.nodeArgs ?? []), CLI, '--log-level', 'error', 'serve', '--host', '127.0.0.1', '--port', String(port), '--state-dir', o.stateDir, ...(o.extraArgs ?? []), o.dir];
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NFS_LOCALIO_RENDEZVOUS: o.rendezvous },

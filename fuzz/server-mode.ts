@@ -253,14 +253,18 @@ function countEntries(dir: string): number {
   return n;
 }
 
-export async function runServerMode(o: { seed: number; records: number; connections?: number; log: (s: string) => void }): Promise<ServerModeStats> {
+/**
+ * `heapMiB`: run the server with V8's old space capped at that many MiB — a leak in the server's heap
+ * then kills it (a failure) instead of only raising its RSS.
+ */
+export async function runServerMode(o: { seed: number; records: number; connections?: number; heapMiB?: number; log: (s: string) => void }): Promise<ServerModeStats> {
   const st: ServerModeStats = {
     seed: o.seed, records: 0, connections: 0, bytes: 0, wallMs: 0, endings: { clean: 0, cut: 0, oversized: 0, half: 0 }, replies: {}, nfs: {},
     rss: { start: 0, warm: 0, peak: 0, end: 0 }, exportEntries: 0, checks: { null: false, mnt: false, getattr: false }, failures: [],
   };
   const { tmp, dir, stateDir, rendezvous } = makeExportDir('nfsl-fuzzsrv-');
-  const srv = await startServerChild({ dir, stateDir, rendezvous });
-  o.log(`server mode: nfs-localio serve pid ${srv.pid} on 127.0.0.1:${srv.port}, ${o.records} records, seed ${o.seed}`);
+  const srv = await startServerChild({ dir, stateDir, rendezvous, nodeArgs: o.heapMiB ? [`--max-old-space-size=${o.heapMiB}`] : [] });
+  o.log(`server mode: nfs-localio serve pid ${srv.pid} on 127.0.0.1:${srv.port}, ${o.records} records, seed ${o.seed}${o.heapMiB ? `, heap capped at ${o.heapMiB} MiB` : ''}`);
   try {
     const rec = await startRecorder(srv.port);
     await runSession(rec.port, dir);
