@@ -50,6 +50,11 @@ interface TransportInternals {
   resetReader(): void;
 }
 
+/** The private members a target drives must exist under these names: a rename fails loudly, never quietly weakens the target. */
+function internals(what: string, o: object, names: string[]): void {
+  for (const n of names) if (!(n in o)) throw new Error(`fuzz: ${what} has no member '${n}' any more; update fuzz/targets-clients.ts`);
+}
+
 /** Decode a delivered reply's results with a random result decoder, as the client would. */
 function decodeResults(decoders: Target[], rng: Rng, reader: XdrReader, record: Buffer): void {
   const t = decoders[rng.below(decoders.length)];
@@ -79,6 +84,7 @@ export function transportTarget(corpus: readonly CorpusEntry[]): Target {
     maxRecord: 256 * 1024, xids: new XidSource(), label: 'fuzz', poolRecordSize: 128 * 1024,
   });
   const ti = t as unknown as TransportInternals;
+  internals('RpcTransport', ti, ['pending', 'rbuf', 'pool', 'nextReadBuffer', 'received', 'resetReader']);
   let rng: Rng | undefined;
   ti.pending = new AnswerAll((xid) => ({
     xid, msg: Buffer.alloc(0), writing: 0, tries: 0, sentOn: 1, label: 'fuzz',
@@ -160,6 +166,7 @@ export function rpcClientTarget(corpus: readonly CorpusEntry[]): Target {
     run(input, rng) {
       const sock = new FakeSocket();
       const client = Reflect.construct(RpcClient, [sock, rng.pick([64, 4096, 1 << 20])]) as RpcClient;
+      internals('RpcClient', client, ['pending']);
       // RpcClient turns anything its data handler throws into a closed connection: keep the first problem aside.
       let problem: unknown;
       const guard = (f: () => void) => {
