@@ -77,6 +77,7 @@ export interface RpcReply {
 }
 
 const JOIN_MAX = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
 /** Below this many bytes left in a fragment, reads go to the shared buffer (it may also hold the next records). */
 const DIRECT_MIN = 16 * 1024;
 
@@ -168,7 +169,11 @@ export class RpcTransport {
   private curFill = 0;
   /** The read in progress goes straight into `cur` (not into `rbuf`). */
   private direct = false;
-  private parts: Buffer[] = [];
+  /**
+   * The fragments so far of a record that comes in several: one buffer, growing to at most twice
+   * their bytes (never a Buffer per fragment: a server can send endless empty or 1-byte ones).
+   */
+  private joined?: Buffer;
   private recLen = 0;
 
   constructor(readonly opts: TransportOptions) {
@@ -393,12 +398,7 @@ export class RpcTransport {
         callback: (n: number, buf: Uint8Array) => {
           if (gen !== this.gen) return false;
           try {
-            if (this.direct) {
-              this.direct = false;
-              this.curFill += n;
-              this.fragLeft -= n;
-              if (this.fragLeft === 0) this.endFragment();
-            } else this.onBytes(buf as Buffer, n);
+            this.received(n, buf as Buffer);
           } catch (err) {
             this.lastError = err as Error;
             s.destroy();
@@ -482,8 +482,21 @@ export class RpcTransport {
     this.cur = undefined;
     this.curPooled = false;
     this.curFill = 0;
-    this.parts = [];
+    this.joined = undefined;
     this.recLen = 0;
+  }
+
+  /**
+   * `n` bytes were read into `buf`, the buffer nextReadBuffer() gave for this read (the socket's
+   * `onread` callback, and the fuzzer's stand-in for it: fuzz/targets-clients.ts).
+   */
+  private received(n: number, buf: Buffer): void {
+    if (this.direct) {
+      this.direct = false;
+      this.curFill += n;
+      this.fragLeft -= n;
+      if (this.fragLeft === 0) this.endFragment();
+    } else this.onBytes(buf, n);
   }
 
   /** Record marking (RFC 5531 §11), bytes copied out of the shared read buffer. */
@@ -503,9 +516,9 @@ export class RpcTransport {
         if (this.recLen + this.fragLeft > this.opts.maxRecord) {
           throw new NfsError('EPROTO', { description: `reply record of ${this.recLen + this.fragLeft} bytes exceeds ${this.opts.maxRecord}` });
         }
-        const single = this.lastFrag && this.parts.length === 0;
+        const single = this.lastFrag && this.recLen === 0;
         this.curPooled = single && this.fragLeft > JOIN_MAX && this.fragLeft <= this.pool.size;
-        this.cur = this.curPooled ? this.pool.acquire() : Buffer.allocUnsafe(this.fragLeft);
+        this.cur = this.curPooled ? this.pool.acquire() : this.fragLeft === 0 ? EMPTY : Buffer.allocUnsafe(this.fragLeft);
         this.curFill = 0;
         if (this.fragLeft === 0) this.endFragment();
         continue;
@@ -526,15 +539,14 @@ export class RpcTransport {
     this.curPooled = false;
     this.fragLeft = -1;
     if (!this.lastFrag) {
-      this.parts.push(frag);
-      this.recLen += frag.length;
+      this.join(frag);
       return;
     }
     let rec = frag;
-    if (this.parts.length > 0) {
-      this.parts.push(frag);
-      rec = Buffer.concat(this.parts, this.recLen + frag.length);
-      this.parts = [];
+    if (this.recLen > 0) {
+      this.join(frag);
+      rec = this.joined!.subarray(0, this.recLen);
+      this.joined = undefined;
     }
     this.recLen = 0;
     this.lastFrag = false;
@@ -549,6 +561,19 @@ export class RpcTransport {
       };
     }
     this.onRecord(rec, release);
+  }
+
+  /** Add a fragment's bytes to the record being joined. */
+  private join(frag: Buffer): void {
+    if (frag.length === 0) return;
+    const need = this.recLen + frag.length;
+    if (this.joined === undefined || need > this.joined.length) {
+      const next = Buffer.allocUnsafe(Math.min(Math.max(need, 2 * (this.joined?.length ?? 0), 256), this.opts.maxRecord));
+      this.joined?.copy(next, 0, 0, this.recLen);
+      this.joined = next;
+    }
+    frag.copy(this.joined, this.recLen);
+    this.recLen = need;
   }
 
   private onRecord(rec: Buffer, release: (() => void) | undefined): void {

@@ -1,4 +1,4 @@
-import { XdrReader, XdrWriter } from '../xdr/index.js';
+import { XdrError, XdrReader, XdrWriter } from '../xdr/index.js';
 import { AcceptStat, AuthStat, RejectStat, type AcceptStatName, type AuthStatName } from './errors.js';
 import { readOpaqueAuth, writeOpaqueAuth, AUTH_NONE_VERF, MAX_AUTH_BODY, type OpaqueAuth } from './auth.js';
 
@@ -101,14 +101,17 @@ export type ReplyHeader =
 const ACCEPT_NAMES = Object.fromEntries(Object.entries(AcceptStat).map(([k, v]) => [v, k])) as Record<number, AcceptStatName>;
 const AUTH_NAMES = Object.fromEntries(Object.entries(AuthStat).map(([k, v]) => [v, k])) as Record<number, AuthStatName>;
 
-/** Decode a reply header (after xid and msg_type); leaves the reader at the result on SUCCESS. */
+/**
+ * Decode a reply header (after xid and msg_type); leaves the reader at the result on SUCCESS. A
+ * malformed header throws XdrError, like every other decoder (a hostile server sends these).
+ */
 export function readReplyBody(r: XdrReader, xid: number): ReplyHeader {
   const stat = r.uint32();
   if (stat === ReplyStat.MSG_ACCEPTED) {
     const verf = readOpaqueAuth(r);
     const a = r.uint32();
     const name = ACCEPT_NAMES[a];
-    if (name === undefined) throw new Error(`unknown accept_stat ${a}`);
+    if (name === undefined) throw new XdrError('XDR_BAD_VALUE', `unknown accept_stat ${a}`);
     if (name === 'PROG_MISMATCH') return { xid, kind: 'accepted', stat: name, verf, mismatch: { low: r.uint32(), high: r.uint32() } };
     return { xid, kind: 'accepted', stat: name, verf };
   }
@@ -119,7 +122,7 @@ export function readReplyBody(r: XdrReader, xid: number): ReplyHeader {
       const a = r.uint32();
       return { xid, kind: 'auth_error', stat: AUTH_NAMES[a] ?? 'AUTH_FAILED' };
     }
-    throw new Error(`unknown reject_stat ${rej}`);
+    throw new XdrError('XDR_BAD_VALUE', `unknown reject_stat ${rej}`);
   }
-  throw new Error(`unknown reply_stat ${stat}`);
+  throw new XdrError('XDR_BAD_VALUE', `unknown reply_stat ${stat}`);
 }

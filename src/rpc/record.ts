@@ -9,6 +9,9 @@ import type { BufferPool } from '../util/bufpool.js';
  * Bounds: the sum of a record's fragment lengths is checked against
  * `maxRecord` as each header arrives — before any of its bytes are buffered —
  * so a hostile peer can make us hold at most `maxRecord` bytes per connection.
+ * And what holds them is one buffer, whatever the pieces they came in: a Buffer
+ * per piece cost ~100 bytes of heap for every 1-byte fragment (or 1-byte read),
+ * so a 1 MiB record sent that way took ~106 MiB.
  */
 export const LAST_FRAGMENT = 0x80000000;
 
@@ -23,6 +26,8 @@ export const PAYLOAD_ALIGN = 4096;
  * record), or -1 when the record has none or the bytes do not tell.
  */
 export type PayloadLocator = (head: Buffer) => number;
+
+const EMPTY = Buffer.alloc(0);
 
 export class RecordReader {
   private readonly maxRecord: number;
@@ -43,8 +48,13 @@ export class RecordReader {
    * and PAYLOAD_ALIGN bytes larger than the biggest record they take).
    */
   private readonly locate: PayloadLocator | undefined;
-  /** Chunks of the record being assembled (views of socket buffers). */
-  private parts: Buffer[] = [];
+  /**
+   * The record so far (unless it comes whole in one piece: that one is passed on as it is, a view of
+   * the socket's chunk, or a copy if transient). Its bytes are copied into one buffer that grows to
+   * at most twice what has arrived (and never past the record's end, once its last fragment has
+   * begun), so memory follows the bytes the peer really sent.
+   */
+  private acc: Buffer | undefined;
   private recordLen = 0;
   /** Bytes still expected in the current fragment; -1 while reading a header. */
   private fragLeft = -1;
@@ -88,12 +98,12 @@ export class RecordReader {
             `record of at least ${this.recordLen + this.fragLeft} bytes exceeds the ${this.maxRecord}-byte cap`,
           );
         }
-        if (this.fragLeft === 0 && this.lastFrag) this.finish();
+        if (this.fragLeft === 0 && this.lastFrag) this.finish(this.acc?.subarray(0, this.recordLen) ?? EMPTY);
         else if (this.fragLeft === 0) this.fragLeft = -1;
         else if (
           this.pool &&
           this.lastFrag &&
-          this.parts.length === 0 &&
+          this.recordLen === 0 &&
           this.fragLeft > chunk.length - off &&
           this.fragLeft > 64 * 1024 &&
           this.fragLeft <= this.pool.size
@@ -114,15 +124,35 @@ export class RecordReader {
         if (this.fragLeft === 0) this.finishDirect();
         continue;
       }
-      this.parts.push(transient ? Buffer.from(chunk.subarray(off, off + take)) : chunk.subarray(off, off + take));
+      const piece = chunk.subarray(off, off + take);
+      if (this.recordLen === 0 && this.lastFrag && take === this.fragLeft) {
+        off += take;
+        this.finish(transient ? Buffer.from(piece) : piece);
+        continue;
+      }
+      this.append(piece);
       this.recordLen += take;
       this.fragLeft -= take;
       off += take;
       if (this.fragLeft === 0) {
-        if (this.lastFrag) this.finish();
+        if (this.lastFrag) this.finish(this.acc!.subarray(0, this.recordLen));
         else this.fragLeft = -1;
       }
     }
+  }
+
+  /** Copy `piece` after the record's bytes so far. */
+  private append(piece: Buffer): void {
+    const have = this.recordLen;
+    const need = have + piece.length;
+    if (this.acc === undefined || need > this.acc.length) {
+      // Double, but past neither what the record can still be (its last fragment's end) nor the cap.
+      const bound = this.lastFrag ? have + this.fragLeft : this.maxRecord;
+      const next = Buffer.allocUnsafe(Math.min(Math.max(need, 2 * (this.acc?.length ?? 0), 256), bound));
+      this.acc?.copy(next, 0, 0, have);
+      this.acc = next;
+    }
+    piece.copy(this.acc, have);
   }
 
   /**
@@ -162,14 +192,12 @@ export class RecordReader {
   discard(): void {
     if (this.direct) this.pool?.release(this.direct);
     this.direct = undefined;
-    this.parts = [];
+    this.acc = undefined;
     this.recordLen = 0;
   }
 
-  private finish(): void {
-    const parts = this.parts;
-    const record = parts.length === 1 ? parts[0] : Buffer.concat(parts, this.recordLen);
-    this.parts = [];
+  private finish(record: Buffer): void {
+    this.acc = undefined;
     this.recordLen = 0;
     this.fragLeft = -1;
     this.lastFrag = false;

@@ -1,6 +1,16 @@
 import { XdrError } from './errors.js';
 
 /**
+ * n rounded up to a multiple of 4, for any n a uint32 can hold. Not `(n + 3) & ~3`: bitwise operators
+ * work on signed 32-bit integers, so from 2^31 - 3 up that is negative or wraps to a small number,
+ * and a length word from the wire (an opaque<max> with a max that large) would pass the bounds check
+ * and move the reader backwards.
+ */
+function paddedLength(n: number): number {
+  return n + ((4 - (n & 3)) & 3);
+}
+
+/**
  * A bounded XDR (RFC 4506) reader over one Buffer. Every variable-length item
  * takes an explicit maximum, checked against both that maximum and the bytes
  * actually left *before* anything is allocated. Opaque data is returned as a
@@ -75,7 +85,7 @@ export class XdrReader {
 
   /** Fixed-length opaque of exactly n bytes (padded to 4). Returns a view. */
   fixedOpaque(n: number): Buffer {
-    const padded = padded4(n);
+    const padded = paddedLength(n);
     this.need(padded, 'fixed opaque');
     const v = this.buf.subarray(this.pos, this.pos + n);
     this.pos += padded;
@@ -111,7 +121,7 @@ export class XdrReader {
   }
 
   skip(n: number): void {
-    const padded = padded4(n);
+    const padded = paddedLength(n);
     this.need(padded, 'skip');
     this.pos += padded;
   }
@@ -120,13 +130,4 @@ export class XdrReader {
   expectEnd(): void {
     if (this.pos !== this.end) throw new XdrError('XDR_BAD_VALUE', `${this.end - this.pos} trailing bytes`);
   }
-}
-
-/**
- * n rounded up to a multiple of 4, for any n a uint32 can hold: `(n + 3) & ~3`
- * wraps through int32 and gives 0 for n ≥ 2^32 - 3, which would let a
- * length read from the wire pass the bytes-left check.
- */
-function padded4(n: number): number {
-  return n + ((4 - (n % 4)) % 4);
 }
