@@ -57,21 +57,30 @@ export class PosixNames {
   private async finish(d: HeldDir, name: string, expect: (st: Stat) => boolean, owner: Owner | undefined, mode: number | undefined): Promise<PosixNode> {
     const { at, r } = this.c;
     let fd: number | undefined;
+    let ours: bigint | undefined;
     try {
       fd = at.pathAt(d.fd, name, false);
       const st = newStat();
       if (at.stat(fd, '', st) !== 0 || !expect(st)) throw storageError('EEXIST', 'replaced meanwhile');
+      ours = st[STAT_AT.INO];
       const ref: NodeRef = { fd, dir: d.fd, name, isLink: isLnk(st) };
       if (owner !== undefined && this.c.privileged) await at.chown(ref, owner.uid, this.groupFor(d.st, owner));
       if (mode !== undefined) await at.chmod(ref, mode);
       if (at.stat(fd, '', st) !== 0) throw storageError('ESTALE', 'vanished');
       return r.found(st, d.ino, name);
     } catch (e) {
-      await at.unlink(d.fd, name, typeBits(newStatOf(at, d.fd, name)) === 0o040000).catch(() => undefined);
+      if (ours !== undefined) await this.undo(d, name, ours);
       throw e;
     } finally {
       if (fd !== undefined) await closeFd(fd);
     }
+  }
+
+  /** Remove d/name if it is still the object `ino` we made (never what someone put there since). */
+  private async undo(d: HeldDir, name: string, ino: bigint): Promise<void> {
+    const st = newStat();
+    if (this.c.at.stat(d.fd, name, st) !== 0 || st[STAT_AT.INO] !== ino) return;
+    await this.c.at.unlink(d.fd, name, isDir(st)).catch(() => undefined);
   }
 
   async create(dir: Node, name: string, opts: CreateOptions): Promise<Node> {
@@ -101,8 +110,10 @@ export class PosixNames {
           fds.release(fds.insert(fd, n.ino, n.gen, true));
           return n;
         } catch (e) {
+          const st = newStat();
+          const ino = at.stat(fd, '', st) === 0 ? st[STAT_AT.INO] : undefined;
           await closeFd(fd);
-          await at.unlink(d.fd, name, false).catch(() => undefined);
+          if (ino !== undefined) await this.undo(d, name, ino);
           throw e;
         }
       }
@@ -206,11 +217,4 @@ export class PosixNames {
       }
     });
   }
-}
-
-/** A stat of d/name (zeros when it is not there). */
-function newStatOf(at: PosixCore['at'], dirFd: number, name: string): Stat {
-  const st = newStat();
-  at.stat(dirFd, name, st);
-  return st;
 }
