@@ -21,7 +21,7 @@ export function storageFailureResetsVerifier(e: unknown): boolean {
 }
 
 /** Gate refusals that happen after the object was found (wrong type, permission, read-only). */
-const REFUSED_AFTER_RESOLVE = new Set(['ENOTDIR', 'EISDIR', 'EINVAL', 'EACCES', 'EPERM', 'EROFS']);
+const REFUSED_AFTER_RESOLVE = new Set(['ENOTDIR', 'ESYMLINKDIR', 'EISDIR', 'EINVAL', 'ELOOP', 'EWRONGTYPE', 'EACCES', 'EPERM', 'EROFS']);
 
 /**
  * When the gate refused a handle for its type or permissions, the object

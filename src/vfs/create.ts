@@ -4,6 +4,7 @@
  * created (UNCHECKED, GUARDED, EXCLUSIVE with a verifier kept in the file's times). Versions
  * convert their wire attributes to SetAttrs first (nfs3 sattr3, nfs4 fattr4).
  */
+import { isUtf8 } from 'node:buffer';
 import { May, type Verified } from '../export/types.js';
 import { ownerFor, permits } from '../export/permission.js';
 import { modeOnCreate } from '../export/setid.js';
@@ -141,4 +142,19 @@ export async function createExclusive(dir: Verified, name: string, verf: Buffer,
     if (holdsVerifier(await b.getattr(existing), verf)) return { node: existing, created: false };
     throw e;
   }
+}
+
+/**
+ * A symlink target must be non-empty, at most `max` bytes (PATH_MAX, 4096, for both versions), and free
+ * of NUL (knfsd answers INVAL, NAMETOOLONG, INVAL, as symlink(2) would; the
+ * filesystem may still refuse a long one, ext4 beyond 4,095 bytes); it must
+ * also be UTF-8 because the backend takes a string and a lossy conversion
+ * would store a different target.
+ */
+export function symlinkTarget(raw: Buffer, max: number): string {
+  if (raw.length === 0) refuse('EINVAL', 'empty symlink target');
+  if (raw.length > max) refuse('ENAMETOOLONG', `symlink target of ${raw.length} bytes`);
+  if (raw.indexOf(0) !== -1) refuse('EINVAL', 'symlink target contains NUL');
+  if (!isUtf8(raw)) refuse('EINVAL', 'symlink target is not UTF-8');
+  return raw.toString('utf8');
 }

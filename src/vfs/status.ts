@@ -69,6 +69,10 @@ const V3: Readonly<Record<string, number>> = {
   // no SYMLINK error, and knfsd's v3 answer for a wrong-type symlink is INVAL.
   ELOOP: 22,
   ENOTSYNC: 10002,
+  // A regular file was wanted and something else (not a directory or symlink) was found.
+  EWRONGTYPE: 22,
+  // A symbolic link where a directory was wanted.
+  ESYMLINKDIR: 20,
 };
 
 /** What only NFSv4 can say. */
@@ -83,6 +87,8 @@ const V4: Readonly<Record<string, number>> = {
   EBADNAME: 10041,
   EBADOWNER: 10039,
   EWRONGTYPE: 10083, // NFS4ERR_WRONG_TYPE
+  EATTRNOTSUPP: 10032,
+  ESYMLINKDIR: 10029, // NFS4ERR_SYMLINK
 };
 
 const faults = diagnostics_channel.channel('nfs-localio:nfs:serverfault');

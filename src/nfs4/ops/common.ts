@@ -1,0 +1,48 @@
+/** What the NFSv4 operation handlers share: the gate for the current filehandle, statuses, stateids. */
+import type { Verified, Want } from '../../export/types.js';
+import type { Attrs } from '../../storage/types.js';
+import { nfsStatusOf } from '../../vfs/status.js';
+import { Nfs4Stat, type Nfs4Error } from '../constants.js';
+import type { ChangeInfo4, Stateid4 } from '../types.js';
+import type { Compound } from '../compound.js';
+import { changeOf } from '../attrs.js';
+import { specialStateid, type ClientRecord } from '../state/index.js';
+
+/** An error thrown by the gate, a backend or a handler's refusal, as nfsstat4. */
+export function toNfs4Stat(e: unknown): Nfs4Error {
+  return nfsStatusOf(e, 4) as Nfs4Error;
+}
+
+/** A failure result (status only). */
+export function failed(status: Nfs4Error): { status: Nfs4Error } {
+  return { status };
+}
+
+/** The current filehandle through the gate (the runner checked there is one). */
+export function verifyCurrent(c: Compound, want?: Want): Promise<Verified> {
+  return c.env.gate.verify(c.fh!, c.caller(), want);
+}
+
+/** The key naming a file in the state: the same for every handle of the object. */
+export function fileKey(v: Pick<Verified, 'export' | 'node'>): string {
+  return `${v.export.id}:${v.node.key.toString('hex')}`;
+}
+
+/** change_info4 from a directory's attributes before and after. Not atomic: others may change it between. */
+export function changeInfo(before: Attrs, after: Attrs): ChangeInfo4 {
+  return { atomic: false, before: changeOf(before), after: changeOf(after) };
+}
+
+/** The client of the session the COMPOUND's SEQUENCE named. */
+export function clientOf(c: Compound): ClientRecord | undefined {
+  return c.client;
+}
+
+/**
+ * A stateid argument with the current stateid put in for the special "current" one (RFC 8881
+ * section 16.2.3.1.2): NFS4ERR_BAD_STATEID when there is none.
+ */
+export function stateidArg(c: Compound, sid: Stateid4): Stateid4 | Nfs4Error {
+  if (specialStateid(sid) !== 'current') return sid;
+  return c.stateid ?? Nfs4Stat.BAD_STATEID;
+}

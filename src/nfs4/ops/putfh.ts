@@ -1,0 +1,21 @@
+import type { Putfh4Args, Status4Res } from '../types.js';
+import type { Compound } from '../compound.js';
+import type { OpRow } from '../optable-types.js';
+import { toNfs4Stat } from './common.js';
+
+/**
+ * PUTFH (RFC 8881 section 18.19). The handle goes through the gate now, so a forged or stale one
+ * is NFS4ERR_BADHANDLE / NFS4ERR_STALE here (as knfsd answers), not at the next operation.
+ */
+export const putfh: OpRow<22> = {
+  async handler(a: Putfh4Args, c: Compound): Promise<Status4Res> {
+    try {
+      await c.env.gate.verify(a.object, c.caller());
+      c.fh = a.object;
+      c.stateid = undefined;
+      return { status: 0 };
+    } catch (e) {
+      return { status: toNfs4Stat(e) };
+    }
+  },
+};

@@ -1,0 +1,84 @@
+/**
+ * NFSv4.1 / 4.2 against the server in this process: sessions, the pseudo-filesystem, files
+ * created, written, read, listed and removed over COMPOUNDs, through the test client made of the
+ * codec (tests/helpers/nfs4-test-client.ts).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { NfsServer } from '../../src/server/index.js';
+import { Attr4 as A, Nfs4Op as P, Nfs4Stat, nfs4StatName } from '../../src/nfs4/constants.js';
+import { bitmap4 } from '../../src/nfs4/codec/bitmap.js';
+import { V4Conn, V4Session, describeRes, ok, resOf } from '../helpers/nfs4-test-client.js';
+
+interface Fixture {
+  server: NfsServer;
+  exp: string;
+  state: string;
+  conn: V4Conn;
+}
+
+async function withServer(fn: (f: Fixture) => Promise<void>, opts: { exportsText?: (exp: string) => string } = {}): Promise<void> {
+  const exp = fs.mkdtempSync(path.join(os.tmpdir(), 'nfsl-v4-exp-'));
+  const state = fs.mkdtempSync(path.join(os.tmpdir(), 'nfsl-v4-state-'));
+  const server = await NfsServer.start({
+    exports: { text: opts.exportsText?.(exp) ?? `${exp} 127.0.0.1(rw,insecure,no_root_squash)\n` },
+    port: 0,
+    stateDir: state,
+    control: false,
+    localio: false,
+  });
+  const conn = await V4Conn.connect(server.port);
+  try {
+    await fn({ server, exp, state, conn });
+  } finally {
+    conn.destroy();
+    await server.close();
+    fs.rmSync(exp, { recursive: true, force: true });
+    fs.rmSync(state, { recursive: true, force: true });
+  }
+}
+
+test('a session reaches the export through the pseudo-root and does file work', async () => {
+  await withServer(async ({ exp, conn }) => {
+    fs.writeFileSync(path.join(exp, 'hello.txt'), 'hello v4\n');
+    const s = await V4Session.create(conn, 1);
+    const dir = await s.lookup(exp);
+    // GETATTR of the export root: a directory of its own fsid.
+    const ga = ok(await s.run([{ op: P.PUTFH, args: { object: dir } }, { op: P.GETATTR, args: { attrRequest: bitmap4(A.TYPE, A.FSID, A.MODE, A.MOUNTED_ON_FILEID, A.FILEID) } }]), P.GETATTR);
+    assert.equal(ga.attrs.values.type, 2);
+    // OPEN an existing file, READ it, CLOSE.
+    const o = await s.open(dir, 'hello.txt', { access: 1 });
+    assert.ok(o.stateid, describeRes(o.res));
+    const rd = ok(await s.run([{ op: P.PUTFH, args: { object: o.fh! } }, { op: P.READ, args: { stateid: o.stateid!, offset: 0n, count: 100 } }]), P.READ);
+    assert.equal(rd.data.toString(), 'hello v4\n');
+    assert.equal(rd.eof, true);
+    ok(await s.run([{ op: P.PUTFH, args: { object: o.fh! } }, { op: P.CLOSE, args: { seqid: 0, openStateid: o.stateid! } }]), P.CLOSE);
+    // Create, write, read back, list, remove.
+    const n = await s.open(dir, 'new.bin', { create: true });
+    assert.ok(n.stateid, describeRes(n.res));
+    const data = Buffer.alloc(300_000, 7);
+    const wr = ok(await s.run([{ op: P.PUTFH, args: { object: n.fh! } }, { op: P.WRITE, args: { stateid: n.stateid!, offset: 0n, stable: 2, data } }]), P.WRITE);
+    assert.equal(wr.count, data.length);
+    assert.deepEqual(fs.readFileSync(path.join(exp, 'new.bin')), data);
+    const list = ok(await s.run([{ op: P.PUTFH, args: { object: dir } }, { op: P.READDIR, args: { cookie: 0n, cookieverf: Buffer.alloc(8), dircount: 8192, maxcount: 32768, attrRequest: bitmap4(A.TYPE, A.SIZE, A.FILEID) } }]), P.READDIR);
+    assert.ok(list.eof);
+    assert.deepEqual(list.entries.map((e) => e.name).sort(), ['hello.txt', 'new.bin']);
+    ok(await s.run([{ op: P.PUTFH, args: { object: n.fh! } }, { op: P.CLOSE, args: { seqid: 0, openStateid: n.stateid! } }]), P.CLOSE);
+    ok(await s.run([{ op: P.PUTFH, args: { object: dir } }, { op: P.REMOVE, args: { target: 'new.bin' } }]), P.REMOVE);
+    assert.ok(!fs.existsSync(path.join(exp, 'new.bin')));
+    await s.destroy();
+  });
+});
+
+test('minor version 0 is NFS4ERR_MINOR_VERS_MISMATCH; an op before SEQUENCE is OP_NOT_IN_SESSION', async () => {
+  await withServer(async ({ conn }) => {
+    const r0 = await conn.compound(0, [{ op: P.PUTROOTFH, args: undefined }]);
+    assert.equal(r0.status, Nfs4Stat.MINOR_VERS_MISMATCH, nfs4StatName(r0.status));
+    assert.equal(r0.results.length, 0);
+    const r1 = await conn.compound(1, [{ op: P.PUTROOTFH, args: undefined }]);
+    assert.equal(resOf(r1, P.PUTROOTFH).status, Nfs4Stat.OP_NOT_IN_SESSION);
+  });
+});
