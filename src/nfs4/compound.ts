@@ -12,7 +12,7 @@ import type { CallContext } from '../rpc/context.js';
 import type { Caller } from '../export/types.js';
 import { Nfs4Op, Nfs4Stat, nfs4OpName, type Nfs4Error, type Nfs4Status } from './constants.js';
 import type { Compound4Decoded, Compound4Res, Nfs4ArgOp, Nfs4KnownOp, Nfs4ResOp, Stateid4 } from './types.js';
-import { ILLEGAL_RESULT, errorResult } from './codec/table.js';
+import { ILLEGAL_RESULT, OP_CODECS, errorResult } from './codec/table.js';
 import { encodeCompoundRes } from './codec/compound.js';
 import { XdrWriter } from '../xdr/index.js';
 import type { ReplyChunk } from '../rpc/program.js';
@@ -196,16 +196,40 @@ async function runOp(table: OpTable, o: Nfs4ArgOp, c: Compound, i: number): Prom
   const row = (table as Partial<Record<number, AnyRow>>)[o.op];
   if (!row) return fail(Nfs4Stat.NOTSUPP);
   if (row.fh && c.fh === undefined) return fail(Nfs4Stat.NOFILEHANDLE);
-  // Data-bearing replies must fit what the session allows (and what its slot may cache, when asked to).
-  const need = row.size?.(o.args, c) ?? 0;
-  if (need > c.room) return fail(Nfs4Stat.REP_TOO_BIG);
-  if (need > c.cacheRoom) return fail(Nfs4Stat.REP_TOO_BIG_TO_CACHE);
+  // A reply must fit what the session allows, and what its slot keeps when the client asks for
+  // that. An operation that changes something is checked before it runs, against an estimate (it
+  // must not run and then be reported as failed); any other is checked by the size of its result.
+  if (row.modifies) {
+    const est = row.size?.(o.args, c) ?? MODIFY_ESTIMATE;
+    if (est > c.room) return fail(Nfs4Stat.REP_TOO_BIG);
+    if (est > c.cacheRoom) return fail(Nfs4Stat.REP_TOO_BIG_TO_CACHE);
+  }
   const run = async () => row.handler(o.args, c);
   const out = row.modifies ? await env.changes.during(run) : await run();
   if ('replay' in out) return { kind: 'replay', reply: out.replay };
-  c.room -= need;
-  c.cacheRoom -= need;
-  return finish({ op: o.op, res: out } as Nfs4ResOp, row.bytes ? row.bytes(out) : 0);
+  const res = { op: o.op, res: out } as Nfs4ResOp;
+  const size = resultSize(res);
+  if (!row.modifies && out.status === 0 && (size > c.room || size > c.cacheRoom)) {
+    (out as { release?: () => void }).release?.();
+    return fail(size > c.room ? Nfs4Stat.REP_TOO_BIG : Nfs4Stat.REP_TOO_BIG_TO_CACHE);
+  }
+  c.room -= size;
+  c.cacheRoom -= size;
+  return finish(res, row.bytes ? row.bytes(out) : 0);
+}
+
+/** What a modifying operation's reply is taken to need before it runs (they are all small). */
+const MODIFY_ESTIMATE = 256;
+const scratch = new XdrWriter(4096);
+
+/** Bytes an operation's result takes in the reply (its data lent, not copied, so counting is cheap). */
+function resultSize(r: Nfs4ResOp): number {
+  scratch.truncate(0);
+  if (r.op === 10044) return 8;
+  const chunks = (OP_CODECS[r.op].encodeRes as (w: XdrWriter, res: unknown) => readonly ReplyChunk[] | void)(scratch, r.res);
+  let n = 4 + scratch.length;
+  if (chunks) for (const ch of chunks) n += ch.length;
+  return n;
 }
 
 interface AnyRow {

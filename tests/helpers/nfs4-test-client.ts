@@ -139,7 +139,7 @@ export class V4Session {
     this.seqids = new Array<number>(slots).fill(0);
   }
 
-  static async create(conn: V4Conn, minor = 1, o: { owner?: string; cred?: Cred; channel?: Partial<ChannelAttrs4>; flags?: number } = {}): Promise<V4Session> {
+  static async create(conn: V4Conn, minor = 1, o: { owner?: string; cred?: Cred; channel?: Partial<ChannelAttrs4>; flags?: number; reclaimComplete?: boolean } = {}): Promise<V4Session> {
     const cred = o.cred;
     const ex = ok(await conn.compound(minor, [{
       op: P.EXCHANGE_ID,
@@ -150,7 +150,9 @@ export class V4Session {
       op: P.CREATE_SESSION,
       args: { clientid: ex.clientid, sequence: ex.sequenceid, flags: o.flags ?? 0, foreChanAttrs: chan, backChanAttrs: { ...CHANNEL, maxRequests: 1, maxOperations: 2 }, cbProgram: 0x40000000, secParms: [{ flavor: 0 }] },
     }], { cred }), P.CREATE_SESSION);
-    return new V4Session(conn, minor, ex.clientid, cs.sessionid, cs.foreChanAttrs.maxRequests);
+    const s = new V4Session(conn, minor, ex.clientid, cs.sessionid, cs.foreChanAttrs.maxRequests);
+    if (o.reclaimComplete !== false) ok(await s.run([{ op: P.RECLAIM_COMPLETE, args: { oneFs: false } }], { cred }), P.RECLAIM_COMPLETE);
+    return s;
   }
 
   /** The SEQUENCE op for the next request on `slot` (the same sequence id again with `retry`). */

@@ -2,7 +2,7 @@ import type { Close4Args, Close4Res } from '../types.js';
 import type { Compound } from '../compound.js';
 import type { OpRow } from '../optable-types.js';
 import { INVALID_STATEID } from '../state/index.js';
-import { fileKey, stateidArg, toNfs4Stat, verifyCurrent } from './common.js';
+import { stateFileKey, stateidArg, toNfs4Stat } from './common.js';
 
 /**
  * CLOSE (RFC 8881 section 18.2): the open goes, with its lock states; NFS4ERR_LOCKS_HELD while one
@@ -13,8 +13,8 @@ export const close: OpRow<4> = {
     const sid = stateidArg(c, a.openStateid);
     if (typeof sid === 'number') return { status: sid };
     try {
-      const v = await verifyCurrent(c);
-      const st = c.env.state.files.close(c.client!, sid, fileKey(v));
+      const key = await stateFileKey(c, sid);
+      const st = c.env.state.files.close(c.client!, sid, key);
       if (st !== 0) return { status: st };
       c.stateid = INVALID_STATEID;
       return { status: 0, openStateid: INVALID_STATEID };

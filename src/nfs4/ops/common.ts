@@ -2,6 +2,7 @@
 import type { Verified, Want } from '../../export/types.js';
 import type { Attrs } from '../../storage/types.js';
 import { nfsStatusOf } from '../../vfs/status.js';
+import { codeOf } from '../../util/errno.js';
 import { Nfs4Stat, type Nfs4Error } from '../constants.js';
 import type { ChangeInfo4, Stateid4 } from '../types.js';
 import type { Compound } from '../compound.js';
@@ -45,4 +46,20 @@ export function clientOf(c: Compound): ClientRecord | undefined {
 export function stateidArg(c: Compound, sid: Stateid4): Stateid4 | Nfs4Error {
   if (specialStateid(sid) !== 'current') return sid;
   return c.stateid ?? Nfs4Stat.BAD_STATEID;
+}
+
+/**
+ * The file key for an operation on the state `sid` (CLOSE, LOCKU, OPEN_DOWNGRADE): the current
+ * filehandle's through the gate, or — when its file is gone (removed while open, as knfsd still
+ * lets a client close it) — the state's own, if the handle is the one the state was made on.
+ */
+export async function stateFileKey(c: Compound, sid: Stateid4): Promise<string> {
+  try {
+    return fileKey(await verifyCurrent(c));
+  } catch (e) {
+    if (codeOf(e) !== 'ESTALE' || !c.client) throw e;
+    const r = c.env.state.files.find(c.client, sid);
+    if (r.status === 0 && r.state.fh.equals(c.fh!)) return r.state.file.key;
+    throw e;
+  }
 }

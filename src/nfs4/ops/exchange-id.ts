@@ -27,7 +27,7 @@ export const exchangeId: OpRow<42> = {
       update: (a.flags & ExchgId4Flag.UPD_CONFIRMED_REC_A) !== 0,
       address: c.ctx.peer.address,
       implName: a.clientImplId?.name,
-    });
+    }, c.env.state.leaseMs);
     if (r.status !== 0) return r;
     const cl = r.client;
     return {

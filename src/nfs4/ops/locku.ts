@@ -3,7 +3,7 @@ import type { Locku4Args, Locku4Res } from '../types.js';
 import type { Compound } from '../compound.js';
 import type { OpRow } from '../optable-types.js';
 import { rangeOf } from '../state/index.js';
-import { fileKey, stateidArg, toNfs4Stat, verifyCurrent } from './common.js';
+import { stateFileKey, stateidArg, toNfs4Stat } from './common.js';
 
 /** LOCKU (RFC 8881 section 18.12): the owner's locks leave the range (split where they stick out). */
 export const locku: OpRow<14> = {
@@ -13,8 +13,8 @@ export const locku: OpRow<14> = {
     const sid = stateidArg(c, a.lockStateid);
     if (typeof sid === 'number') return { status: sid };
     try {
-      const v = await verifyCurrent(c, { type: 'reg' });
-      const r = c.env.state.files.unlock(c.client!, fileKey(v), sid, range.start, range.end);
+      const key = await stateFileKey(c, sid);
+      const r = c.env.state.files.unlock(c.client!, key, sid, range.start, range.end);
       if (r.status !== 0) return { status: r.status };
       const lockStateid = { seqid: r.state.seqid, other: r.state.other };
       c.stateid = lockStateid;

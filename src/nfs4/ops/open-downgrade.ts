@@ -2,7 +2,7 @@ import { Nfs4Stat, Open4Share } from '../constants.js';
 import type { OpenDowngrade4Args, OpenDowngrade4Res } from '../types.js';
 import type { Compound } from '../compound.js';
 import type { OpRow } from '../optable-types.js';
-import { fileKey, stateidArg, toNfs4Stat, verifyCurrent } from './common.js';
+import { stateFileKey, stateidArg, toNfs4Stat } from './common.js';
 
 /**
  * OPEN_DOWNGRADE (RFC 8881 section 18.18): the open keeps only `access` / `deny`, which must be
@@ -17,8 +17,8 @@ export const openDowngrade: OpRow<21> = {
     const sid = stateidArg(c, a.openStateid);
     if (typeof sid === 'number') return { status: sid };
     try {
-      const v = await verifyCurrent(c);
-      const r = c.env.state.files.downgrade(c.client!, sid, fileKey(v), access, a.shareDeny);
+      const key = await stateFileKey(c, sid);
+      const r = c.env.state.files.downgrade(c.client!, sid, key, access, a.shareDeny);
       if (r.status !== 0) return { status: r.status };
       const openStateid = { seqid: r.state.seqid, other: r.state.other };
       c.stateid = openStateid;

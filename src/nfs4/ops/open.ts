@@ -97,7 +97,8 @@ async function openCreate(c: Compound, dir: Verified, name: string, how: Createh
  * period without restart recovery, the restart issue's), the delegation claims BAD_STATEID
  * (no delegation was ever granted) or NOTSUPP (DELEGATE_PREV). An existing file is opened with
  * the caller's permission for the access asked; a file this OPEN created is not checked again
- * (its mode may forbid what its creator asked, as open(O_CREAT) allows).
+ * (its mode may forbid what its creator asked, as open(O_CREAT) allows). Before the client's
+ * RECLAIM_COMPLETE an OPEN is NFS4ERR_GRACE.
  */
 export const open: OpRow<18> = {
   async handler(a: Open4Args, c: Compound): Promise<Open4Res> {
@@ -109,6 +110,9 @@ export const open: OpRow<18> = {
     if (claim.claim === OpenClaimType4.PREVIOUS) return { status: Nfs4Stat.NO_GRACE };
     if (claim.claim === OpenClaimType4.DELEGATE_CUR || claim.claim === OpenClaimType4.DELEG_CUR_FH) return { status: Nfs4Stat.BAD_STATEID };
     if (claim.claim !== OpenClaimType4.NULL && claim.claim !== OpenClaimType4.FH) return { status: Nfs4Stat.NOTSUPP };
+    // Until the client says it has reclaimed what it will, only reclaims may open (RFC 8881
+    // section 18.51.3, knfsd): NFS4ERR_GRACE.
+    if (!c.client!.reclaimComplete) return { status: Nfs4Stat.GRACE };
     try {
       let opened: Opened;
       let cinfo = NO_CINFO;

@@ -79,7 +79,17 @@ export class Clients {
     return Number(clientid >> 32n) !== this.epoch;
   }
 
-  private newRecord(a: ExchangeIdArgs): ClientRecord | undefined {
+  private newRecord(a: ExchangeIdArgs, leaseMs?: number): ClientRecord | undefined {
+    // A full table makes room by letting go of a client whose lease ran out (a courtesy client).
+    if (this.byId.size >= this.limits.clients && leaseMs !== undefined) {
+      const now = this.clock();
+      for (const c of this.byId.values()) {
+        if (now - c.renewed > leaseMs && ![...c.sessions.values()].some((s) => s.slots.busy() > 0)) {
+          this.expunge(c);
+          break;
+        }
+      }
+    }
     if (this.byId.size >= this.limits.clients) return undefined;
     const id = (BigInt(this.epoch) << 32n) | BigInt(this.nextClient++ >>> 0);
     const c: ClientRecord = {
@@ -112,7 +122,7 @@ export class Clients {
    * EXCHANGE_ID (RFC 8881 section 18.35.4's cases). Returns the record to answer with; its
    * `confirmed` says whether EXCHGID4_FLAG_CONFIRMED_R is due, and csSeqid + 1 is eir_sequenceid.
    */
-  exchangeId(a: ExchangeIdArgs): Status<{ client: ClientRecord }> {
+  exchangeId(a: ExchangeIdArgs, leaseMs?: number): Status<{ client: ClientRecord }> {
     const key = a.ownerId.toString('hex');
     const conf = this.confirmed.get(key);
     const unconf = this.unconfirmed.get(key);
@@ -126,7 +136,7 @@ export class Clients {
     if (conf) {
       if (conf.principal !== a.principal) {
         // Case 3, client collision: the existing client keeps its id while it has state.
-        if (this.hasState(conf) && !this.leaseExpired(conf)) return { status: Nfs4Stat.CLID_INUSE };
+        if (this.hasState(conf) && !this.leaseExpired(conf, leaseMs)) return { status: Nfs4Stat.CLID_INUSE };
         this.expunge(conf);
       } else if (isSameBuf(conf.verifier, a.verifier)) {
         // Case 2: the same client asking again.
@@ -137,7 +147,7 @@ export class Clients {
     }
     // Cases 1 and 4: a new owner, or a new unconfirmed record replacing an unconfirmed one.
     if (unconf) this.expunge(unconf);
-    const c = this.newRecord(a);
+    const c = this.newRecord(a, leaseMs);
     if (!c) return { status: Nfs4Stat.RESOURCE };
     return { status: 0, client: c };
   }
@@ -161,7 +171,9 @@ export class Clients {
   createSession(a: CreateSessionArgs): Status<CreateSessionOk> {
     const c = this.byId.get(a.clientid);
     if (!c) return { status: Nfs4Stat.STALE_CLIENTID };
-    if (c.principal !== a.principal) return { status: Nfs4Stat.CLID_INUSE };
+    // Only an unconfirmed record is bound to the principal that made it (18.36.4); once confirmed
+    // another principal of the client may create sessions (pynfs CSESS10).
+    if (!c.confirmed && c.principal !== a.principal) return { status: Nfs4Stat.CLID_INUSE };
     // Its own sequence id: a retransmission gets the first answer, anything else is misordered.
     if (a.sequence === c.csSeqid && c.csReply !== undefined) return c.csReply as Status<CreateSessionOk>;
     const expected = c.csSeqid === 0xffffffff ? 0 : c.csSeqid + 1;
@@ -176,11 +188,13 @@ export class Clients {
   }
 
   private makeSession(c: ClientRecord, a: CreateSessionArgs): Status<CreateSessionOk> {
+    if ((a.flags & ~(CreateSession4Flag.PERSIST | CreateSession4Flag.CONN_BACK_CHAN | CreateSession4Flag.CONN_RDMA)) !== 0) return { status: Nfs4Stat.INVAL };
     const f = a.fore;
     if (f.maxRequestSize < MIN_REQUEST || f.maxResponseSize < MIN_RESPONSE) return { status: Nfs4Stat.TOOSMALL };
     if (f.maxOperations < 1 || f.maxRequests < 1) return { status: Nfs4Stat.TOOSMALL };
     const b = a.back;
-    if (a.flags & CreateSession4Flag.CONN_BACK_CHAN && (b.maxOperations < 2 || b.maxRequests < 1)) return { status: Nfs4Stat.TOOSMALL };
+    // Checked whether or not a back channel is asked for now (BIND_CONN_TO_SESSION may add one), as knfsd.
+    if (b.maxRequestSize < MIN_REQUEST || b.maxResponseSize < MIN_RESPONSE || b.maxOperations < 2 || b.maxRequests < 1) return { status: Nfs4Stat.TOOSMALL };
     if (c.sessions.size >= this.limits.sessionsPerClient || this.sessions.size >= this.limits.sessions) {
       return { status: Nfs4Stat.RESOURCE };
     }
@@ -286,12 +300,16 @@ export class Clients {
     return flags;
   }
 
-  /** Clients whose lease ran out `leaseMs` ago with nothing running: removed with all their state. */
-  expire(leaseMs: number): ClientRecord[] {
+  /**
+   * Clients whose lease ran out `afterMs` ago with nothing running: removed with all their state.
+   * (Until then an expired client is a courtesy client: its state stays until it conflicts with
+   * someone's request, files.ts.)
+   */
+  expire(afterMs: number): ClientRecord[] {
     const now = this.clock();
     const gone: ClientRecord[] = [];
     for (const c of this.byId.values()) {
-      if (now - c.renewed <= leaseMs) continue;
+      if (now - c.renewed <= afterMs) continue;
       if ([...c.sessions.values()].some((s) => s.slots.busy() > 0)) continue;
       gone.push(c);
     }

@@ -35,6 +35,12 @@ export class Files {
   readonly states = new Map<string, StateRecord>();
   /** Range-lock owner keys back to their records (LOCK4denied names the holder). */
   private readonly lockOwnersByKey = new Map<string, OwnerRecord>();
+  /**
+   * Courtesy (knfsd's courteous server): a client whose lease ran out keeps its state until
+   * someone else's request conflicts with it; then the client goes (its state with it) and the
+   * request is granted. Set by Nfs4State.
+   */
+  courtesy?: { expired(c: ClientRecord): boolean; expunge(c: ClientRecord): void };
 
   constructor(
     private readonly mint: StateidMint,
@@ -77,11 +83,21 @@ export class Files {
     }
   }
 
+  /**
+   * Whether a state of `c` conflicting with a request may be taken away: its client's lease ran
+   * out. It is, then (courtesy), and the caller looks again.
+   */
+  private reclaimCourtesy(c: ClientRecord, requester: ClientRecord | undefined): boolean {
+    if (c === requester || !this.courtesy?.expired(c)) return false;
+    this.courtesy.expunge(c);
+    return true;
+  }
+
   /** A share reservation of `access`/`deny` conflicts with an open of another owner. */
-  private shareConflict(f: FileRecord, access: number, deny: number, except?: OpenState): boolean {
-    for (const o of f.opens) {
-      if (o === except) continue;
-      if (o.deny & access || o.access & deny) return true;
+  private shareConflict(f: FileRecord, access: number, deny: number, except: OpenState | undefined, requester: ClientRecord | undefined): boolean {
+    for (const o of [...f.opens]) {
+      if (o === except || !f.opens.has(o)) continue;
+      if ((o.deny & access || o.access & deny) && !this.reclaimCourtesy(o.client, requester)) return true;
     }
     return false;
   }
@@ -91,14 +107,14 @@ export class Files {
    * when another owner's open denies what is asked or has what is denied.
    */
   open(c: ClientRecord, ownerBytes: Buffer, key: string, fh: Buffer, access: number, deny: number): Status<{ state: OpenState }> {
-    const f = this.files.get(key);
     const o = this.owner(c, 'open', ownerBytes);
     if (!o) return { status: Nfs4Stat.RESOURCE };
     const existing = o.states.get(key) as OpenState | undefined;
-    if (f && this.shareConflict(f, access, deny, existing)) {
+    if (this.files.has(key) && this.shareConflict(this.files.get(key)!, access, deny, existing, c)) {
       this.maybeDropOwner(o);
       return { status: Nfs4Stat.SHARE_DENIED };
     }
+    const f = this.files.get(key);
     if (existing) {
       existing.access |= access;
       existing.deny |= deny;
@@ -236,7 +252,8 @@ export class Files {
     const f = open.file;
     const ownerBytes = state ? state.owner.owner : (locker as { owner: Buffer }).owner;
     const okey = ownerKey('lock', c, ownerBytes);
-    const held = f.locks.conflict(okey, kind, start, end);
+    let held = f.locks.conflict(okey, kind, start, end);
+    while (held && this.reclaimHolder(held, c)) held = f.locks.conflict(okey, kind, start, end);
     if (held) return { status: Nfs4Stat.DENIED, holder: this.holder(held) };
     if (f.locks.sizeAfterLock(okey, start, end) > this.limits.locksPerFile) return { status: Nfs4Stat.RESOURCE };
     if (!state) {
@@ -260,6 +277,12 @@ export class Files {
     return { status: 0, state };
   }
 
+  /** The holder of a conflicting lock is a courtesy client: it goes (true), the caller looks again. */
+  private reclaimHolder(l: RangeLock, requester: ClientRecord): boolean {
+    const o = this.lockOwnersByKey.get(l.owner);
+    return o !== undefined && this.reclaimCourtesy(o.client, requester);
+  }
+
   private holder(l: RangeLock): LockHolder {
     const o = this.lockOwnersByKey.get(l.owner);
     return { start: l.start, end: l.end, kind: l.kind, clientid: o?.client.id ?? 0n, owner: o?.owner ?? Buffer.alloc(0) };
@@ -268,7 +291,9 @@ export class Files {
   /** LOCKT (18.11): the holder of a lock that would conflict with (owner, kind, range), if any. */
   test(c: ClientRecord, key: string, owner: Buffer, kind: LockKind, start: bigint, end: bigint): LockHolder | undefined {
     const f = this.files.get(key);
-    const held = f?.locks.conflict(ownerKey('lock', c, owner), kind, start, end);
+    const okey = ownerKey('lock', c, owner);
+    let held = f?.locks.conflict(okey, kind, start, end);
+    while (f && held && this.reclaimHolder(held, c)) held = f.locks.conflict(okey, kind, start, end);
     return held && this.holder(held);
   }
 
@@ -309,7 +334,7 @@ export class Files {
     if (sp === 'anonymous' || sp === 'bypass') {
       if (sp === 'bypass' && !write) return 0;
       const f = this.files.get(key);
-      if (f && [...f.opens].some((o) => o.deny & (write ? SHARE_WRITE : SHARE_READ))) return Nfs4Stat.LOCKED;
+      if (f && this.shareConflict(f, write ? SHARE_WRITE : SHARE_READ, 0, undefined, c)) return Nfs4Stat.LOCKED;
       return 0;
     }
     if (sp !== undefined || !c) return Nfs4Stat.BAD_STATEID;
@@ -318,6 +343,12 @@ export class Files {
     const open = r.state.type === 'open' ? r.state : r.state.open;
     if (write && !(open.access & SHARE_WRITE)) return Nfs4Stat.OPENMODE;
     return 0;
+  }
+
+  /** Whether some open or lock state was made on this very handle (rare path: a linear look). */
+  hasStateFor(fh: Buffer): boolean {
+    for (const s of this.states.values()) if (s.fh.equals(fh)) return true;
+    return false;
   }
 
   /** Counts for status and metrics. */

@@ -31,6 +31,8 @@ export interface Nfs4StateOptions {
   bounds: ChannelBounds;
   /** Milliseconds; Date.now by default. */
   clock?: () => number;
+  /** How long an expired client keeps state nobody else wants (seconds; a day by default, as knfsd). */
+  courtesySeconds?: number;
 }
 
 export type SequenceUse =
@@ -45,14 +47,21 @@ export class Nfs4State {
   readonly clients: Clients;
   readonly files: Files;
   readonly clock: () => number;
+  /** How long an expired client's state is kept while nobody needs it (ms). */
+  readonly courtesyMs: number;
 
   constructor(o: Nfs4StateOptions) {
     this.leaseSeconds = o.leaseSeconds ?? 90;
     this.limits = Object.freeze({ ...DEFAULT_STATE_LIMITS, ...o.limits });
     this.clock = o.clock ?? Date.now;
+    this.courtesyMs = o.courtesySeconds !== undefined ? o.courtesySeconds * 1000 : 24 * 3600 * 1000;
     this.mint = new StateidMint(o.epoch);
     this.files = new Files(this.mint, this.limits);
     this.clients = new Clients(o.epoch, this.limits, o.bounds, this.clock, (c) => this.files.dropClient(c));
+    this.files.courtesy = {
+      expired: (c) => this.clock() - c.renewed > this.leaseMs && ![...c.sessions.values()].some((s) => s.slots.busy() > 0),
+      expunge: (c) => this.clients.expunge(c),
+    };
   }
 
   get leaseMs(): number {
@@ -84,9 +93,13 @@ export class Nfs4State {
     return this.clients.byId.get(id);
   }
 
-  /** Remove clients whose lease has run out; returns them (logs). */
+  /**
+   * Remove clients whose lease ran out more than the courtesy period ago (knfsd keeps courtesy
+   * clients a day); returns them (logs). Before that, an expired client's state goes only when it
+   * conflicts with another client's request, or when the client table is full.
+   */
   expire(): ClientRecord[] {
-    return this.clients.expire(this.leaseMs);
+    return this.clients.expire(this.leaseMs + this.courtesyMs);
   }
 
   /** Counts for metrics and status. */
