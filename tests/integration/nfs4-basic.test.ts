@@ -6,40 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { NfsServer } from '../../src/server/index.js';
 import { Attr4 as A, Nfs4Op as P, Nfs4Stat, nfs4StatName } from '../../src/nfs4/constants.js';
 import { bitmap4 } from '../../src/nfs4/codec/bitmap.js';
-import { V4Conn, V4Session, describeRes, ok, resOf } from '../helpers/nfs4-test-client.js';
-
-interface Fixture {
-  server: NfsServer;
-  exp: string;
-  state: string;
-  conn: V4Conn;
-}
-
-async function withServer(fn: (f: Fixture) => Promise<void>, opts: { exportsText?: (exp: string) => string } = {}): Promise<void> {
-  const exp = fs.mkdtempSync(path.join(os.tmpdir(), 'nfsl-v4-exp-'));
-  const state = fs.mkdtempSync(path.join(os.tmpdir(), 'nfsl-v4-state-'));
-  const server = await NfsServer.start({
-    exports: { text: opts.exportsText?.(exp) ?? `${exp} 127.0.0.1(rw,insecure,no_root_squash)\n` },
-    port: 0,
-    stateDir: state,
-    control: false,
-    localio: false,
-  });
-  const conn = await V4Conn.connect(server.port);
-  try {
-    await fn({ server, exp, state, conn });
-  } finally {
-    conn.destroy();
-    await server.close();
-    fs.rmSync(exp, { recursive: true, force: true });
-    fs.rmSync(state, { recursive: true, force: true });
-  }
-}
+import { V4Session, describeRes, ok, resOf } from '../helpers/nfs4-test-client.js';
+import { withServer } from '../helpers/nfs4-server.js';
 
 test('a session reaches the export through the pseudo-root and does file work', async () => {
   await withServer(async ({ exp, conn }) => {

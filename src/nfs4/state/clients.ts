@@ -280,7 +280,9 @@ export class Clients {
     if (granted === 0) return { status: Nfs4Stat.INVAL };
     const fore = (granted & 1) !== 0;
     const back = (granted & 2) !== 0;
-    return { status: 0, dir: (fore ? 1 : 0) | (back ? 2 : 0) };
+    if (fore) s.foreConns.add(connection);
+    if (back) s.backConns.add(connection);
+    return { status: 0, dir: granted };
   }
 
   /** A connection closed: it is no longer bound to any session. */
