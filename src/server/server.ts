@@ -248,7 +248,13 @@ export class NfsServer {
         await server.portmapRpc.listen(pmPort, opts.host ?? '127.0.0.1');
       }
       if (opts.metrics !== undefined) {
-        const reg = createMetrics({ rpc: server.rpc, localio: () => server.localio?.status(), dataPath: () => server.dataPath() });
+        const v4 = server.nfs4;
+        const reg = createMetrics({
+          rpc: server.rpc,
+          localio: () => server.localio?.status(),
+          dataPath: () => server.dataPath(),
+          nfs4: v4 && { ops: v4.ops, counts: () => v4.state.counts() },
+        });
         server.metricsServer = await MetricsServer.start(reg, opts.metrics);
       }
       if (opts.control !== false) {

@@ -53,3 +53,35 @@ test('minor version 0 is NFS4ERR_MINOR_VERS_MISMATCH; an op before SEQUENCE is O
     assert.equal(resOf(r1, P.PUTROOTFH).status, Nfs4Stat.OP_NOT_IN_SESSION);
   });
 });
+
+test('metrics count each v4 operation and its errors; status lists clients with sessions, opens and locks', async () => {
+  await withServer(async ({ server, exp, conn }) => {
+    const s = await V4Session.create(conn, 1);
+    const dir = await s.lookup(exp);
+    const o = await s.open(dir, 'locked', { create: true });
+    ok(await s.run([{ op: P.PUTFH, args: { object: o.fh! } }, {
+      op: P.LOCK,
+      args: { locktype: 2, reclaim: false, offset: 0n, length: 0xffffffffffffffffn, locker: { newLockOwner: true, openSeqid: 0, openStateid: o.stateid!, lockSeqid: 0, lockOwner: { clientid: s.clientid, owner: Buffer.from('L') } } },
+    }]), P.LOCK);
+    assert.equal(resOf(await s.run([{ op: P.PUTFH, args: { object: dir } }, { op: P.LOOKUP, args: { objname: 'missing' } }]), P.LOOKUP).status, Nfs4Stat.NOENT);
+    const a = server.metricsAddress!;
+    const text = await (await fetch(`http://127.0.0.1:${a.port}/metrics`)).text();
+    const value = (line: string) => Number(new RegExp(`^${line.replace(/[{}"]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    assert.ok(value('nfslocalio_rpc_calls_total{program="nfs4",procedure="SEQUENCE"}') >= 4, text.slice(0, 2000));
+    assert.equal(value('nfslocalio_rpc_calls_total{program="nfs4",procedure="LOCK"}'), 1);
+    assert.equal(value('nfslocalio_rpc_errors_total{program="nfs4",procedure="LOOKUP",status="NFS4ERR_NOENT"}'), 1);
+    assert.ok(value('nfslocalio_rpc_calls_total{program="nfs4",procedure="COMPOUND"}') >= 5);
+    assert.equal(value('nfslocalio_nfs4_clients'), 1);
+    assert.equal(value('nfslocalio_nfs4_sessions'), 1);
+    assert.equal(value('nfslocalio_nfs4_open_files'), 1);
+    assert.equal(value('nfslocalio_nfs4_locks'), 1);
+    const st = server.status();
+    const { formatServerStatus } = await import('../../src/cli/status.js');
+    const shown = formatServerStatus(st);
+    assert.match(shown, /NFSv4\.1\/4\.2: lease 90s, owners numeric; 1 clients, 1 sessions, 1 opens, 1 locks/);
+    assert.match(shown, new RegExp(`${s.clientid.toString(16)} open fh [0-9a-f]+… access both deny none, locks: write 0\\+EOF`));
+    // Everything goes with the client (DESTROY_CLIENTID): the gauges return to zero.
+    await s.destroy();
+    assert.deepEqual(server.nfs4!.state.counts(), { clients: 0, sessions: 0, opens: 0, lockStates: 0, locks: 0, cachedBytes: 0 });
+  }, { server: { metrics: '127.0.0.1:0' } });
+});
