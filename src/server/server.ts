@@ -316,12 +316,13 @@ export class NfsServer {
       // The optional addon's calls relative to directory descriptors (openat2 and the *at family:
       // no path is ever built), statMany (listing pages stat the next page's entries ahead on the
       // thread pool) and splice calls (READ data reaches the socket without a copy).
-      const { at, statMany, splice } = storageCalls();
+      const { at, statMany, splice, v42 } = storageCalls();
       const rtmax = this.opts.rtmax ?? 1024 * 1024;
       posix = new PosixBackend(entry.path, {
         stateDir: backendState,
         at,
         statMany,
+        v42,
         splice: this.opts.spliceReads !== false ? splice : undefined,
         spliceBytes: rtmax,
         directWriteBytes: this.opts.directWrites === false ? 0 : undefined,
