@@ -2,7 +2,9 @@
  * The NFSv4.1/4.2 operation table (knfsd's nfsd4_ops): one row per operation we implement, each
  * from its own file in ops/. A known operation without a row is NFS4ERR_NOTSUPP (the runner):
  * OPENATTR (no named attributes), DELEGPURGE, GET_DIR_DELEGATION and WANT_DELEGATION (no
- * delegations), the pNFS layout operations, SET_SSV (no SSV), and the NFSv4.0-only operations
+ * delegations), the pNFS layout operations, SET_SSV (no SSV), 4.2's COPY_NOTIFY, OFFLOAD_STATUS,
+ * OFFLOAD_CANCEL (COPY is synchronous and local only), IO_ADVISE, WRITE_SAME, LAYOUTERROR and
+ * LAYOUTSTATS, and the NFSv4.0-only operations
  * (SETCLIENTID, SETCLIENTID_CONFIRM, RENEW, OPEN_CONFIRM, RELEASE_LOCKOWNER), which RFC 8881
  * section 18 says a 4.1 server answers with NFS4ERR_NOTSUPP.
  */
@@ -44,6 +46,11 @@ import { setattr } from './ops/setattr.js';
 import { freeStateid, testStateid } from './ops/test-stateid.js';
 import { nverify, verify } from './ops/verify.js';
 import { write } from './ops/write.js';
+import { seek } from './ops/seek.js';
+import { allocate, deallocate } from './ops/allocate.js';
+import { clone, copy } from './ops/copy.js';
+import { readPlusOp } from './ops/read-plus.js';
+import { getxattr, listxattrs, removexattr, setxattr } from './ops/xattr.js';
 
 export function createOpTable(o: { rtmax: number }): OpTable {
   return {
@@ -88,5 +95,16 @@ export function createOpTable(o: { rtmax: number }): OpTable {
     [P.TEST_STATEID]: testStateid,
     [P.DESTROY_CLIENTID]: destroyClientid,
     [P.RECLAIM_COMPLETE]: reclaimComplete,
+    // NFSv4.2 (RFC 7862) and extended attributes (RFC 8276).
+    [P.ALLOCATE]: allocate,
+    [P.COPY]: copy,
+    [P.DEALLOCATE]: deallocate,
+    [P.READ_PLUS]: readPlusOp(o.rtmax),
+    [P.SEEK]: seek,
+    [P.CLONE]: clone,
+    [P.GETXATTR]: getxattr,
+    [P.SETXATTR]: setxattr,
+    [P.LISTXATTRS]: listxattrs,
+    [P.REMOVEXATTR]: removexattr,
   };
 }

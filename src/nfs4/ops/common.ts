@@ -9,8 +9,18 @@ import type { Compound } from '../compound.js';
 import { changeOf } from '../attrs.js';
 import { specialStateid, type ClientRecord } from '../state/index.js';
 
+/** A handler's refusal with an nfsstat4 that no errno names (a stateid's, a missing filehandle's). */
+export class OpStatus extends Error {
+  readonly code = 'NFS4_OP_STATUS';
+  constructor(readonly status: Nfs4Error, message?: string) {
+    super(message ?? `nfsstat4 ${status}`);
+    this.name = 'OpStatus';
+  }
+}
+
 /** An error thrown by the gate, a backend or a handler's refusal, as nfsstat4. */
 export function toNfs4Stat(e: unknown): Nfs4Error {
+  if (e instanceof OpStatus) return e.status;
   return nfsStatusOf(e, 4) as Nfs4Error;
 }
 
