@@ -34,9 +34,16 @@ test('a session reaches the export through the pseudo-root and does file work', 
     const wr = ok(await s.run([{ op: P.PUTFH, args: { object: n.fh! } }, { op: P.WRITE, args: { stateid: n.stateid!, offset: 0n, stable: 2, data } }]), P.WRITE);
     assert.equal(wr.count, data.length);
     assert.deepEqual(fs.readFileSync(path.join(exp, 'new.bin')), data);
+    // A READ of 1 MiB (the Linux 6.12 client's size) comes back whole, not cut short by the session's reply bound.
+    const big = Buffer.alloc(3 << 20, 3);
+    fs.writeFileSync(path.join(exp, 'big.bin'), big);
+    const b = await s.open(dir, 'big.bin', { access: 1, owner: 'reader' });
+    const whole = ok(await s.run([{ op: P.PUTFH, args: { object: b.fh! } }, { op: P.READ, args: { stateid: b.stateid!, offset: 1n << 20n, count: 1 << 20 } }]), P.READ);
+    assert.equal(whole.data.length, 1 << 20);
+    assert.equal(whole.eof, false);
     const list = ok(await s.run([{ op: P.PUTFH, args: { object: dir } }, { op: P.READDIR, args: { cookie: 0n, cookieverf: Buffer.alloc(8), dircount: 8192, maxcount: 32768, attrRequest: bitmap4(A.TYPE, A.SIZE, A.FILEID) } }]), P.READDIR);
     assert.ok(list.eof);
-    assert.deepEqual(list.entries.map((e) => e.name).sort(), ['hello.txt', 'new.bin']);
+    assert.deepEqual(list.entries.map((e) => e.name).sort(), ['big.bin', 'hello.txt', 'new.bin']);
     ok(await s.run([{ op: P.PUTFH, args: { object: n.fh! } }, { op: P.CLOSE, args: { seqid: 0, openStateid: n.stateid! } }]), P.CLOSE);
     ok(await s.run([{ op: P.PUTFH, args: { object: dir } }, { op: P.REMOVE, args: { target: 'new.bin' } }]), P.REMOVE);
     assert.ok(!fs.existsSync(path.join(exp, 'new.bin')));

@@ -1,19 +1,14 @@
-import { May } from '../../export/types.js';
 import { modeBeforeWrite } from '../../export/setid.js';
 import { refuse } from '../../vfs/status.js';
 import type { Allocate4Args, Deallocate4Args, Status4Res } from '../types.js';
 import type { Compound } from '../compound.js';
 import type { OpRow } from '../optable-types.js';
-import { fileKey, stateidArg, toNfs4Stat, verifyCurrent } from './common.js';
+import { toNfs4Stat, verifyIo } from './common.js';
 
 /** ALLOCATE and DEALLOCATE: a write to the file (its stateid, its set-id bits), then the backend's call. */
 async function change(c: Compound, a: Allocate4Args | Deallocate4Args, what: 'allocate' | 'deallocate'): Promise<Status4Res> {
-  const sid = stateidArg(c, a.stateid);
-  if (typeof sid === 'number') return { status: sid };
   try {
-    const v = await verifyCurrent(c, { type: 'reg', may: May.WRITE });
-    const st = c.env.state.files.checkIo(c.client, fileKey(v), sid, true);
-    if (st !== 0) return { status: st };
+    const v = await verifyIo(c, a.stateid, true);
     const b = v.export.backend;
     const call = b[what];
     if (!call) refuse('ENOTSUP', `the backend cannot ${what}`);

@@ -1,5 +1,5 @@
 /** What the NFSv4 operation handlers share: the gate for the current filehandle, statuses, stateids. */
-import type { Verified, Want } from '../../export/types.js';
+import { May, type Verified, type Want } from '../../export/types.js';
 import type { Attrs } from '../../storage/types.js';
 import { nfsStatusOf } from '../../vfs/status.js';
 import { codeOf } from '../../util/errno.js';
@@ -72,4 +72,18 @@ export async function stateFileKey(c: Compound, sid: Stateid4): Promise<string> 
     if (r.status === 0 && r.state.fh.equals(c.fh!)) return r.state.file.key;
     throw e;
   }
+}
+
+/**
+ * The current filehandle for READ-like (`write` false) or WRITE-like operations: a regular file
+ * the caller may read or write, and a stateid that allows it on that file (Files.checkIo); a
+ * refusal throws OpStatus / the gate's error.
+ */
+export async function verifyIo(c: Compound, stateid: Stateid4, write: boolean): Promise<Verified> {
+  const sid = stateidArg(c, stateid);
+  if (typeof sid === 'number') throw new OpStatus(sid);
+  const v = await verifyCurrent(c, { type: 'reg', may: write ? May.WRITE : May.READ });
+  const st = c.env.state.files.checkIo(c.client, fileKey(v), sid, write);
+  if (st !== 0) throw new OpStatus(st);
+  return v;
 }

@@ -1,10 +1,9 @@
-import { May } from '../../export/types.js';
 import type { Backend, Node } from '../../storage/types.js';
 import { codeOf } from '../../util/errno.js';
 import type { ReadPlus4Args, ReadPlus4Res, ReadPlusContent4 } from '../types.js';
 import type { Compound } from '../compound.js';
 import type { OpRow } from '../optable-types.js';
-import { fileKey, stateidArg, toNfs4Stat, verifyCurrent } from './common.js';
+import { toNfs4Stat, verifyIo } from './common.js';
 
 /** Segments per reply, at most: a file of many small holes is answered in several READ_PLUS. */
 const MAX_SEGMENTS = 64;
@@ -30,14 +29,11 @@ async function nextData(b: Backend, node: Node, pos: bigint, size: bigint): Prom
 export function readPlusOp(rtmax: number): OpRow<68> {
   return {
     async handler(a: ReadPlus4Args, c: Compound): Promise<ReadPlus4Res> {
-      const sid = stateidArg(c, a.stateid);
-      if (typeof sid === 'number') return { status: sid };
       try {
-        const v = await verifyCurrent(c, { type: 'reg', may: May.READ });
-        const st = c.env.state.files.checkIo(c.client, fileKey(v), sid, false);
-        if (st !== 0) return { status: st };
+        const v = await verifyIo(c, a.stateid, false);
         const b = v.export.backend;
-        const count = Math.max(0, Math.min(a.count, rtmax, c.room - 64 - 16 * MAX_SEGMENTS));
+        // Each segment's header (type, offset, length) beside the data, within the room the session leaves.
+        const count = Math.max(0, Math.min(a.count, rtmax, c.room - 16 - 24 * MAX_SEGMENTS));
         const size = v.attrs.size;
         const offset = a.offset > OFFSET_MAX ? OFFSET_MAX : a.offset;
         let end = offset + BigInt(count);

@@ -1,10 +1,9 @@
-import { May } from '../../export/types.js';
 import { BufferPool } from '../../util/bufpool.js';
 import { readData } from '../../vfs/read.js';
 import type { Read4Args, Read4Res } from '../types.js';
 import type { Compound } from '../compound.js';
 import type { OpRow } from '../optable-types.js';
-import { fileKey, stateidArg, toNfs4Stat, verifyCurrent } from './common.js';
+import { toNfs4Stat, verifyIo } from './common.js';
 
 /** Largest offset + count a READ may reach (2^63 - 1, as NFSv3's and knfsd's OFFSET_MAX). */
 const OFFSET_MAX = 0x7fffffffffffffffn;
@@ -19,18 +18,14 @@ export function readOp(rtmax: number): OpRow<25> {
   const pool = new BufferPool(rtmax, 64);
   return {
     async handler(a: Read4Args, c: Compound): Promise<Read4Res> {
-      const sid = stateidArg(c, a.stateid);
-      if (typeof sid === 'number') return { status: sid };
       try {
-        const v = await verifyCurrent(c, { type: 'reg', may: May.READ });
-        const st = c.env.state.files.checkIo(c.client, fileKey(v), sid, false);
-        if (st !== 0) return { status: st };
+        const v = await verifyIo(c, a.stateid, false);
         const offset = a.offset > OFFSET_MAX ? OFFSET_MAX : a.offset;
-        let count = Math.max(0, Math.min(a.count, rtmax, c.room - 64));
+        // The reply's READ4resok (status, eof, length) and padding fit beside the data (the runner counts them).
+        let count = Math.max(0, Math.min(a.count, rtmax, c.room - 16));
         if (offset + BigInt(count) > OFFSET_MAX) count = Number(OFFSET_MAX - offset);
         const d = await readData(v.export.backend, v.node, offset, count, pool, !c.tail);
         if (d.spliced) c.tail = true;
-        c.room -= d.count;
         return { status: 0, eof: d.eof, data: d.data, spliced: d.spliced, release: d.release };
       } catch (e) {
         return { status: toNfs4Stat(e) };

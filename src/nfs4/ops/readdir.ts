@@ -60,7 +60,8 @@ export const readdir: OpRow<26> = {
     const withError = bitmap4Has(a.attrRequest, Attr4.RDATTR_ERROR);
     try {
       const dir = await verifyCurrent(c, { type: 'dir', may: May.READ });
-      const max = Math.min(a.maxcount, c.room, c.env.rtmax + 4096);
+      // The op number and status go beside READDIR4resok in the room the session leaves.
+      const max = Math.min(a.maxcount, c.room - 8, c.env.rtmax + 4096);
       if (max < RESOK_BYTES + 24) return { status: Nfs4Stat.TOOSMALL };
       const w = new XdrWriter(Math.min(max, 64 * 1024));
       const b = dir.export.backend;
@@ -104,5 +105,5 @@ export const readdir: OpRow<26> = {
     }
   },
   fh: true,
-  size: (a, c) => Math.min(a.maxcount, c.room),
+
 };

@@ -14,5 +14,4 @@ export const readlink: OpRow<27> = {
     }
   },
   fh: true,
-  size: () => 4200,
 };

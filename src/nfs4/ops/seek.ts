@@ -1,10 +1,9 @@
-import { May } from '../../export/types.js';
 import { refuse } from '../../vfs/status.js';
 import { DataContent4 } from '../constants.js';
 import type { Seek4Args, Seek4Res } from '../types.js';
 import type { Compound } from '../compound.js';
 import type { OpRow } from '../optable-types.js';
-import { fileKey, stateidArg, toNfs4Stat, verifyCurrent } from './common.js';
+import { toNfs4Stat, verifyIo } from './common.js';
 
 /**
  * SEEK (RFC 7862 section 15.11): the next data or hole at or after the offset, as lseek
@@ -13,12 +12,8 @@ import { fileKey, stateidArg, toNfs4Stat, verifyCurrent } from './common.js';
  */
 export const seek: OpRow<69> = {
   async handler(a: Seek4Args, c: Compound): Promise<Seek4Res> {
-    const sid = stateidArg(c, a.stateid);
-    if (typeof sid === 'number') return { status: sid };
     try {
-      const v = await verifyCurrent(c, { type: 'reg', may: May.READ });
-      const st = c.env.state.files.checkIo(c.client, fileKey(v), sid, false);
-      if (st !== 0) return { status: st };
+      const v = await verifyIo(c, a.stateid, false);
       const b = v.export.backend;
       if (!b.seek) refuse('ENOTSUP', 'the backend cannot seek data and holes');
       if (a.what !== DataContent4.DATA && a.what !== DataContent4.HOLE) refuse('EINVAL', `seek what ${a.what}`);

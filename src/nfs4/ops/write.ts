@@ -1,4 +1,3 @@
-import { May } from '../../export/types.js';
 import { modeBeforeWrite } from '../../export/setid.js';
 import { storageFailureResetsVerifier } from '../../vfs/common.js';
 import { Nfs4Stat, StableHow4, type StableHow4Value } from '../constants.js';
@@ -6,7 +5,7 @@ import type { StableHow } from '../../storage/types.js';
 import type { Write4Args, Write4Res } from '../types.js';
 import type { Compound } from '../compound.js';
 import type { OpRow } from '../optable-types.js';
-import { fileKey, stateidArg, toNfs4Stat, verifyCurrent } from './common.js';
+import { toNfs4Stat, verifyIo } from './common.js';
 
 const MAX_END = 0x7fffffffffffffffn;
 
@@ -27,12 +26,8 @@ export function fromStorageStable(s: StableHow): StableHow4Value {
  */
 export const write: OpRow<38> = {
   async handler(a: Write4Args, c: Compound): Promise<Write4Res> {
-    const sid = stateidArg(c, a.stateid);
-    if (typeof sid === 'number') return { status: sid };
     try {
-      const v = await verifyCurrent(c, { type: 'reg', may: May.WRITE });
-      const st = c.env.state.files.checkIo(c.client, fileKey(v), sid, true);
-      if (st !== 0) return { status: st };
+      const v = await verifyIo(c, a.stateid, true);
       if (a.offset + BigInt(a.data.length) > MAX_END) return { status: Nfs4Stat.FBIG };
       const asked = v.options.sync ? a.stable : StableHow4.UNSTABLE;
       const b = v.export.backend;

@@ -1,0 +1,67 @@
+/**
+ * What the kernel-client interop tests share: a server process exporting a fresh directory, and
+ * the check of a guest script's PASS/FAIL lines (each one a subtest, so a failure names the check).
+ */
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, type ServerProcess } from './server-process.js';
+import { describe, guestSummary, privateTempDir, removeDir, tempDir, type RunResult } from './peers.js';
+
+export interface Fixture {
+  exp: string;
+  state: string;
+  server: ServerProcess;
+}
+
+/** Export a fresh temp dir with `opts`, prepare it, run `fn`, stop the server (expecting a clean exit) and clean up. */
+export async function withExport(opts: string, prepare: (exp: string) => void, fn: (f: Fixture) => Promise<void>): Promise<void> {
+  const exp = tempDir('nfsl-kc-exp-');
+  const state = privateTempDir('nfsl-kc-state-');
+  let server: ServerProcess | undefined;
+  try {
+    prepare(exp);
+    server = await startServer({ dir: exp, stateDir: state, exportsText: `${exp} *(${opts})\n` });
+    await fn({ exp, state, server });
+    const code = await server.stop();
+    assert.equal(code, 0, `server should exit 0 on SIGTERM:\n${server.output()}`);
+  } finally {
+    await server?.kill9();
+    removeDir(exp);
+    removeDir(state);
+  }
+}
+
+/**
+ * Report every PASS/FAIL line of the guest script as a subtest (so a failure
+ * names the exact check), then assert the script ran to completion with 0
+ * failures (and optionally an exact pass count).
+ */
+export async function assertGuest(t: TestContext, r: RunResult, server: ServerProcess, passed?: number): Promise<void> {
+  const wall = /wall=([\d.]+s)/.exec(r.stderr)?.[1] ?? '?';
+  const ctx = () => `${describe(r, 6000)}\n--- server output\n${server.output().slice(-4000)}`;
+  assert.notEqual(r.code, 97, `the guest could not mount the export\n${ctx()}`);
+  const lines = r.stdout.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^(PASS|FAIL) (.*)$/.exec(lines[i]);
+    if (!m) continue;
+    // lines after a check up to the next one carry its details (e.g. "   (rc=1: ...)")
+    let j = i + 1;
+    while (j < lines.length && !/^(PASS|FAIL) |^\d+ passed, \d+ failed$/.test(lines[j])) j++;
+    const detail = lines.slice(i + 1, j).join('\n');
+    await t.test(`guest: ${m[2]}`, () => {
+      if (m[1] === 'FAIL') assert.fail(`guest check failed: ${m[2]}${detail ? '\n' + detail : ''}\n--- server output\n${server.output().slice(-2000)}`);
+    });
+  }
+  const s = guestSummary(r.stdout);
+  assert.ok(s, `no "N passed, N failed" line from the guest\n${ctx()}`);
+  t.diagnostic(`${s.passed} passed, ${s.failed} failed; guest wall ${wall}`);
+  const procs = lines.find((l) => /^NULL:\d+/.test(l));
+  if (procs) t.diagnostic(`NFSv3 calls: ${procs}`);
+  const warnings = server.output().split('\n').filter((l) => /^\S+ (warn|error) /.test(l));
+  if (warnings.length) t.diagnostic(`server logged ${warnings.length} warning/error line(s), first: ${warnings.slice(0, 3).join(' | ')}`);
+  assert.deepEqual(s.failures, [], `guest checks failed\n${ctx()}`);
+  assert.equal(s.failed, 0, ctx());
+  if (passed !== undefined) assert.equal(s.passed, passed, ctx());
+  assert.equal(r.code, 0, ctx());
+}
+
