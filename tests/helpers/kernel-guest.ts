@@ -4,6 +4,8 @@
  */
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { startServer, type ServerProcess } from './server-process.js';
 import { describe, guestSummary, privateTempDir, removeDir, tempDir, type RunResult } from './peers.js';
 
@@ -65,3 +67,18 @@ export async function assertGuest(t: TestContext, r: RunResult, server: ServerPr
   assert.equal(r.code, 0, ctx());
 }
 
+
+function many2000(i: number): string {
+  const special = ['with space', '-dash', '.hidden', '#hash', 'UPPER', 'a:b=c', 'x'.repeat(255), 'q?', "it's", 'semi;colon'];
+  return i < special.length ? special[i] : `m${i}_${'y'.repeat((i * 37) % 200)}`;
+}
+
+/** What semantics.sh expects the host to have made: many2000/ (2,000 odd names) and their sorted list. */
+export function prepareSemantics(exp: string): void {
+  const dir = path.join(exp, 'many2000');
+  fs.mkdirSync(dir);
+  const names = Array.from({ length: 2000 }, (_, i) => many2000(i));
+  for (const n of names) fs.writeFileSync(path.join(dir, n), '');
+  // byte order, as `LC_ALL=C sort` in the guest (all names are ASCII)
+  fs.writeFileSync(path.join(exp, 'many2000.expected'), names.sort().join('\n') + '\n');
+}

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
-import { assertGuest, withExport } from '../helpers/kernel-guest.js';
+import { assertGuest, prepareSemantics, withExport } from '../helpers/kernel-guest.js';
 import {
   GUEST_DIR,
   KERNEL_CLIENT_DIR,
@@ -52,23 +52,10 @@ test('smoke.sh as shipped: 36 passed, 0 failed; the host sees what the guest wro
   });
 });
 
-const MANY = 2000;
-function many2000(i: number): string {
-  const special = ['with space', '-dash', '.hidden', '#hash', 'UPPER', 'a:b=c', 'x'.repeat(255), 'q?', "it's", 'semi;colon'];
-  return i < special.length ? special[i] : `m${i}_${'y'.repeat((i * 37) % 200)}`;
-}
-
 test('semantics.sh: readdir 2000, rename over, sparse 6 GiB, cp+cmp, concurrent writers, O_APPEND, types, silly rename, rm -rf', { skip: skipRoot }, async (t) => {
   await withExport(
     'rw,insecure,no_root_squash',
-    (exp) => {
-      const dir = path.join(exp, 'many2000');
-      fs.mkdirSync(dir);
-      const names = Array.from({ length: MANY }, (_, i) => many2000(i));
-      for (const n of names) fs.writeFileSync(path.join(dir, n), '');
-      // byte order, as `LC_ALL=C sort` in the guest (all names are ASCII)
-      fs.writeFileSync(path.join(exp, 'many2000.expected'), names.sort().join('\n') + '\n');
-    },
+    prepareSemantics,
     async ({ exp, server }) => {
       const r = await runKernelClient({ port: server.port, exportPath: exp, script: path.join(GUEST_DIR, 'semantics.sh') });
       await assertGuest(t, r, server);

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { GUEST_DIR, KERNEL_CLIENT_DIR, md5File, needKernelClient, needRoot, runKernelClient, tempDir, removeDir } from '../helpers/peers.js';
-import { assertGuest, withExport } from '../helpers/kernel-guest.js';
+import { assertGuest, prepareSemantics, withExport } from '../helpers/kernel-guest.js';
 import { V4Conn, V4Session } from '../helpers/nfs4-test-client.js';
 
 const skip = needKernelClient() || needRoot('kernel-client NFSv4 tests');
@@ -115,3 +115,16 @@ for (const [kernel, vers] of [['6.1', '4.1'], ['6.12', '4.2']] as const) {
     );
   });
 }
+
+test('semantics.sh and storage.sh over NFSv4.2, kernel 6.12: readdir 2000, rename over, sparse 6 GiB, types, silly rename; deep trees, set-id bits, long symlinks', { skip }, async (t) => {
+  await withExport('rw,insecure,no_root_squash', prepareSemantics, async ({ exp, server }) => {
+    for (const script of ['semantics.sh', 'storage.sh']) {
+      const r = await runKernelClient({ port: server.port, exportPath: exp, script: path.join(GUEST_DIR, script), nfsVers: '4.2', kernel: '6.12' });
+      await t.test(script, (tt) => assertGuest(tt, r, server));
+    }
+    const sp = fs.statSync(path.join(exp, 'sem', 'sparse'));
+    assert.equal(sp.size, 6 * 2 ** 30 + 3);
+    assert.ok(sp.blocks * 512 < 16 * 2 ** 20, `the sparse file stays sparse on the server (${sp.blocks} blocks)`);
+    assert.ok(!fs.readdirSync(path.join(exp, 'sem'), { recursive: true }).map(String).some((n) => path.basename(n).startsWith('.nfs')), 'no silly-renamed .nfs files left');
+  });
+});
