@@ -253,6 +253,11 @@ test('courtesy: an expired client keeps its open until another client needs it; 
   b.renewed = now;
   assert.equal(st.files.open(b, Buffer.from('o'), 'f', Buffer.from('f'), 1, 0).status, 0, 'the courtesy client gave way');
   assert.equal(st.client(a.id), undefined);
+  // An unconfirmed record goes with its lease; CREATE_SESSION on it is then STALE_CLIENTID.
+  const u = (st.clients.exchangeId({ ownerId: Buffer.from('u'), verifier: Buffer.alloc(8), principal: 'p', update: false, address: 'a' }) as { client: ClientRecord }).client;
+  now += st.leaseMs + 1;
+  b.renewed = now;
+  assert.equal(st.clients.createSession({ clientid: u.id, sequence: 1, flags: 0, fore: CHAN, back: CHAN, cbProgram: 0, principal: 'p', connection: 1 }, st.leaseMs).status, Nfs4Stat.STALE_CLIENTID);
   now += st.leaseMs + st.courtesyMs + 1;
   assert.deepEqual(st.expire().map((c) => c.id), [b.id]);
   assert.deepEqual(st.counts(), { clients: 0, sessions: 0, opens: 0, lockStates: 0, locks: 0, cachedBytes: 0 });

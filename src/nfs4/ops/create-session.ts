@@ -20,7 +20,7 @@ export const createSession: OpRow<43> = {
       cbProgram: a.cbProgram,
       principal: principalOf(c),
       connection: c.ctx.connectionId,
-    });
+    }, c.env.state.leaseMs);
   },
   modifies: false,
 };

@@ -168,9 +168,14 @@ export class Clients {
   }
 
   /** CREATE_SESSION (RFC 8881 section 18.36). */
-  createSession(a: CreateSessionArgs): Status<CreateSessionOk> {
+  createSession(a: CreateSessionArgs, leaseMs?: number): Status<CreateSessionOk> {
     const c = this.byId.get(a.clientid);
     if (!c) return { status: Nfs4Stat.STALE_CLIENTID };
+    // An unconfirmed record not confirmed within a lease is gone (RFC 8881 section 18.35.4).
+    if (!c.confirmed && this.leaseExpired(c, leaseMs)) {
+      this.expunge(c);
+      return { status: Nfs4Stat.STALE_CLIENTID };
+    }
     // Only an unconfirmed record is bound to the principal that made it (18.36.4); once confirmed
     // another principal of the client may create sessions (pynfs CSESS10).
     if (!c.confirmed && c.principal !== a.principal) return { status: Nfs4Stat.CLID_INUSE };
@@ -307,11 +312,11 @@ export class Clients {
    * (Until then an expired client is a courtesy client: its state stays until it conflicts with
    * someone's request, files.ts.)
    */
-  expire(afterMs: number): ClientRecord[] {
+  expire(afterMs: number, unconfirmedAfterMs = afterMs): ClientRecord[] {
     const now = this.clock();
     const gone: ClientRecord[] = [];
     for (const c of this.byId.values()) {
-      if (now - c.renewed <= afterMs) continue;
+      if (now - c.renewed <= (c.confirmed ? afterMs : unconfirmedAfterMs)) continue;
       if ([...c.sessions.values()].some((s) => s.slots.busy() > 0)) continue;
       gone.push(c);
     }

@@ -99,7 +99,8 @@ export class Nfs4State {
    * conflicts with another client's request, or when the client table is full.
    */
   expire(): ClientRecord[] {
-    return this.clients.expire(this.leaseMs + this.courtesyMs);
+    // Unconfirmed records have no state to keep: they go when their lease runs out.
+    return this.clients.expire(this.leaseMs + this.courtesyMs, this.leaseMs);
   }
 
   /** Counts for metrics and status. */
