@@ -28,9 +28,28 @@ export class Namespace {
 
   constructor(private readonly src: NamespaceSource) {}
 
+  /** Per export id: whether another export lies inside it (junctions are possible). */
+  private hasInside = new Map<number, boolean>();
+
   /** Exports changed: forget what was resolved. */
   reset(): void {
     this.nested.clear();
+    this.hasInside.clear();
+  }
+
+  /**
+   * Whether a LOOKUP or READDIR in `exp` can meet a junction at all: in the pseudo-filesystem,
+   * or in an export with another inside it. Lets the common case (no nested exports) skip the
+   * per-entry look-up.
+   */
+  mayCross(exp: Export): boolean {
+    if (exp === this.src.pseudo()) return true;
+    let v = this.hasInside.get(exp.id);
+    if (v === undefined) {
+      v = this.src.list().some((e) => e !== exp && within(e.path, exp.path));
+      this.hasInside.set(exp.id, v);
+    }
+    return v;
   }
 
   private get pseudoFs(): PseudoFs {

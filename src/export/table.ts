@@ -305,14 +305,24 @@ export class ExportTable implements ExportRegistry, FhGate {
       throw e;
     }
     const attrs = { ...(await exp.backend.getattr(node)), fsid: BigInt(exp.id) };
+    return this.recheck({ export: exp, node, attrs, options, identity }, want);
+  }
+
+  /**
+   * The type, read-only and permission checks of verify() again, on what an earlier verify() of
+   * the same handle found (an NFSv4 COMPOUND's PUTFH, for the operation after it): no second
+   * look-up or getattr. Throws as verify() does.
+   */
+  recheck(v: Verified, want: Want = {}): Verified {
+    const { attrs, identity, options } = v;
     checkType(attrs.type, want.type);
     const may = want.may ?? May.NONE;
-    if (options.readOnly && may & MODIFYING) throw new GateError('EROFS', `${exp.path} is exported read-only`);
+    if (options.readOnly && may & MODIFYING) throw new GateError('EROFS', `${v.export.path} is exported read-only`);
     if (!permits(attrs, identity, may)) {
       // Owner-only operations failing is "not owner" (EPERM, NFS3ERR_PERM), as chmod(2) says.
       if (may & May.OWNER && !isOwner(attrs, identity)) throw new GateError('EPERM', 'not the owner');
       throw new GateError('EACCES', 'permission denied');
     }
-    return { export: exp, node, attrs, options, identity };
+    return v;
   }
 }

@@ -69,10 +69,39 @@ function anyOf(mask: Bitmap4, bits: Bitmap4): boolean {
   return bitmap4Bits(bitmap4And(mask, bits)).length > 0;
 }
 
-/** The fattr4 of `t` for the attributes `requested` that we support in `minor`. */
-export async function fattr4Of(env: Nfs4Env, minor: number, t: AttrTarget, requested: Bitmap4): Promise<Fattr4> {
+/**
+ * The fattr4 of `t` for the attributes `requested` that we support in `minor`. Synchronous unless
+ * it needs the file system's statistics or an export root's mount point (READDIR's entries mostly
+ * do not: no promise per entry).
+ */
+export function fattr4Of(env: Nfs4Env, minor: number, t: AttrTarget, requested: Bitmap4): Fattr4 | Promise<Fattr4> {
   const supported = SUPPORTED[minor] ?? SUPPORTED[1];
   const mask = bitmap4And(requested, supported);
+  const has = (bit: number) => bitmap4Has(mask, bit);
+  const v = plainValues(env, minor, t, mask, supported);
+  const statfs = anyOf(mask, STATFS);
+  const mounted = has(A.MOUNTED_ON_FILEID) && t.node.key.equals(t.exp.rootKey);
+  if (!statfs && !mounted) {
+    if (has(A.MOUNTED_ON_FILEID)) v.mountedOnFileid = t.attrs.fileid;
+    return { mask, values: v };
+  }
+  return (async () => {
+    if (statfs) {
+      const s = await t.exp.backend.statfs(t.node);
+      if (has(A.FILES_AVAIL)) v.filesAvail = s.availFiles;
+      if (has(A.FILES_FREE)) v.filesFree = s.freeFiles;
+      if (has(A.FILES_TOTAL)) v.filesTotal = s.totalFiles;
+      if (has(A.SPACE_AVAIL)) v.spaceAvail = s.availBytes;
+      if (has(A.SPACE_FREE)) v.spaceFree = s.freeBytes;
+      if (has(A.SPACE_TOTAL)) v.spaceTotal = s.totalBytes;
+    }
+    if (has(A.MOUNTED_ON_FILEID)) v.mountedOnFileid = await mountedOnFileid(env, t);
+    return { mask, values: v };
+  })();
+}
+
+/** Everything fattr4Of knows without asking the file system again. */
+function plainValues(env: Nfs4Env, minor: number, t: AttrTarget, mask: Bitmap4, supported: Bitmap4): Fattr4Values {
   const a = t.attrs;
   const has = (bit: number) => bitmap4Has(mask, bit);
   const v: Fattr4Values = {};
@@ -94,15 +123,6 @@ export async function fattr4Of(env: Nfs4Env, minor: number, t: AttrTarget, reque
   if (has(A.CHOWN_RESTRICTED)) v.chownRestricted = true;
   if (has(A.FILEHANDLE)) v.filehandle = t.fh ?? env.gate.compose(t.exp, t.node);
   if (has(A.FILEID)) v.fileid = a.fileid;
-  if (anyOf(mask, STATFS)) {
-    const s = await t.exp.backend.statfs(t.node);
-    if (has(A.FILES_AVAIL)) v.filesAvail = s.availFiles;
-    if (has(A.FILES_FREE)) v.filesFree = s.freeFiles;
-    if (has(A.FILES_TOTAL)) v.filesTotal = s.totalFiles;
-    if (has(A.SPACE_AVAIL)) v.spaceAvail = s.availBytes;
-    if (has(A.SPACE_FREE)) v.spaceFree = s.freeBytes;
-    if (has(A.SPACE_TOTAL)) v.spaceTotal = s.totalBytes;
-  }
   if (has(A.HOMOGENEOUS)) v.homogeneous = true;
   if (has(A.MAXFILESIZE)) v.maxfilesize = 0x7fffffffffffffffn;
   if (has(A.MAXLINK)) v.maxlink = 65000;
@@ -121,12 +141,11 @@ export async function fattr4Of(env: Nfs4Env, minor: number, t: AttrTarget, reque
   if (has(A.TIME_DELTA)) v.timeDelta = { seconds: 0n, nseconds: 1 };
   if (has(A.TIME_METADATA)) v.timeMetadata = nfstime(a.ctime);
   if (has(A.TIME_MODIFY)) v.timeModify = nfstime(a.mtime);
-  if (has(A.MOUNTED_ON_FILEID)) v.mountedOnFileid = await mountedOnFileid(env, t);
   if (has(A.SUPPATTR_EXCLCREAT)) v.suppattrExclcreat = exclcreatAttrs(minor);
   if (has(A.CLONE_BLKSIZE)) v.cloneBlksize = 4096;
   if (has(A.CHANGE_ATTR_TYPE)) v.changeAttrType = ChangeAttrType4.TIME_METADATA;
   if (has(A.XATTR_SUPPORT)) v.xattrSupport = typeof t.exp.backend.getxattr === 'function';
-  return { mask, values: v };
+  return v;
 }
 
 /** For the root of an export, the fileid of the directory it covers; for anything else its own. */

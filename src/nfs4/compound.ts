@@ -9,7 +9,7 @@
  */
 import { crc32 } from 'node:zlib';
 import type { CallContext } from '../rpc/context.js';
-import type { Caller } from '../export/types.js';
+import type { Caller, Verified } from '../export/types.js';
 import { Nfs4Op, Nfs4Stat, nfs4OpName, type Nfs4Error, type Nfs4Status } from './constants.js';
 import type { Compound4Decoded, Compound4Res, Nfs4ArgOp, Nfs4KnownOp, Nfs4ResOp, Stateid4 } from './types.js';
 import { ILLEGAL_RESULT, OP_CODECS, errorResult } from './codec/table.js';
@@ -24,6 +24,12 @@ import type { OpTable, Replay } from './optable-types.js';
 export class Compound {
   /** Current and saved filehandles. */
   fh?: Buffer;
+  /**
+   * What the gate found for the current filehandle, while nothing changed since (PUTFH verifies
+   * the handle; the operation after it rechecks that result instead of looking the object up
+   * again: ops/common.ts verifyCurrent). Dropped by every operation that changes something.
+   */
+  verified?: { fh: Buffer; v: Verified };
   saved?: Buffer;
   /** Current and saved stateids (RFC 8881 section 16.2.3.1.2). */
   stateid?: Stateid4;
@@ -206,6 +212,7 @@ async function runOp(table: OpTable, o: Nfs4ArgOp, c: Compound, i: number): Prom
   }
   const run = async () => row.handler(o.args, c);
   const out = row.modifies ? await env.changes.during(run) : await run();
+  if (row.modifies) c.verified = undefined;
   if ('replay' in out) return { kind: 'replay', reply: out.replay };
   const res = { op: o.op, res: out } as Nfs4ResOp;
   const size = resultSize(res);

@@ -12,8 +12,9 @@ import { codeOf } from '../../util/errno.js';
 export const putfh: OpRow<22> = {
   async handler(a: Putfh4Args, c: Compound): Promise<Status4Res> {
     try {
-      await c.env.gate.verify(a.object, c.caller());
+      const v = await c.env.gate.verify(a.object, c.caller());
       c.fh = a.object;
+      c.verified = { fh: a.object, v };
       c.stateid = undefined;
       return { status: 0 };
     } catch (e) {

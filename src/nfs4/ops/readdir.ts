@@ -22,7 +22,14 @@ function errorAttrs(status: Nfs4Error): Fattr4 {
   return { mask: bitmap4(Attr4.RDATTR_ERROR), values: { rdattrError: status } };
 }
 
-async function entryAttrs(c: Compound, dir: Verified, e: { name: string; node?: Node; attrs?: Attrs }, request: Bitmap4): Promise<Fattr4> {
+function entryAttrs(c: Compound, dir: Verified, e: { name: string; node?: Node; attrs?: Attrs }, request: Bitmap4): Fattr4 | Promise<Fattr4> {
+  const ns = c.env.exports.namespace;
+  // The common case, synchronously: the backend listed the entry with its attributes, no junction can be here.
+  if (e.node && e.attrs && !ns.mayCross(dir.export)) return fattr4Of(c.env, c.minor, { exp: dir.export, node: e.node, attrs: e.attrs }, request);
+  return crossingAttrs(c, dir, e, request);
+}
+
+async function crossingAttrs(c: Compound, dir: Verified, e: { name: string; node?: Node; attrs?: Attrs }, request: Bitmap4): Promise<Fattr4> {
   const b = dir.export.backend;
   const node = e.node ?? (await b.lookup(dir.node, e.name));
   let exp = dir.export;
@@ -73,7 +80,8 @@ export const readdir: OpRow<26> = {
         for (const e of page.entries) {
           let attrs: Fattr4;
           try {
-            attrs = await entryAttrs(c, dir, e as Partial<DirPlusEntry> & { name: string }, a.attrRequest);
+            const got = entryAttrs(c, dir, e as Partial<DirPlusEntry> & { name: string }, a.attrRequest);
+            attrs = got instanceof Promise ? await got : got;
           } catch (err) {
             const st = toNfs4Stat(err);
             // Gone between the listing and now: not an entry any more.
