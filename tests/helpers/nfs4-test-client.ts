@@ -73,19 +73,19 @@ export class V4Conn {
     return r.res;
   }
 
-  async call(minor: number, ops: Nfs4ArgOp[], o: { tag?: string; cred?: Cred; xid?: number; proc?: number; vers?: number } = {}): Promise<Reply> {
+  async call(minor: number, ops: Nfs4ArgOp[], o: { tag?: string; cred?: Cred; xid?: number; proc?: number; vers?: number; prog?: number } = {}): Promise<Reply> {
     const id = o.xid ?? this.nextXid();
     const w = new XdrWriter(1024);
     const c = o.cred ?? { uid: 0, gid: 0 };
     const cred = { flavor: AuthFlavor.SYS, body: encodeAuthSys({ machine: 'v4test', uid: c.uid, gid: c.gid, gids: c.gids ?? [] }) };
-    writeCallHeader(w, { xid: id, prog: NFS4_PROGRAM, vers: o.vers ?? NFS4_VERSION, proc: o.proc ?? Nfs4Proc.COMPOUND, cred, verf: AUTH_NONE_VERF });
-    const chunks = (o.proc ?? 1) === 1 ? encodeCompoundArgs(w, { tag: Buffer.from(o.tag ?? ''), minorversion: minor, ops }) : undefined;
+    writeCallHeader(w, { xid: id, prog: o.prog ?? NFS4_PROGRAM, vers: o.vers ?? NFS4_VERSION, proc: o.proc ?? Nfs4Proc.COMPOUND, cred, verf: AUTH_NONE_VERF });
+    const chunks = (o.proc ?? 1) === 1 && (o.prog ?? NFS4_PROGRAM) === NFS4_PROGRAM ? encodeCompoundArgs(w, { tag: Buffer.from(o.tag ?? ''), minorversion: minor, ops }) : undefined;
     const rec = await this.sendRaw(id, [Buffer.from(w.finish()), ...(chunks ?? [])]);
     const r = new XdrReader(rec);
     r.uint32();
     r.uint32();
     const header = readReplyBody(r, id);
-    if (header.kind !== 'accepted' || header.stat !== 'SUCCESS' || (o.proc ?? 1) !== 1) return { kind: 'rpc', header, body: r.rest() };
+    if (header.kind !== 'accepted' || header.stat !== 'SUCCESS' || (o.proc ?? 1) !== 1 || (o.prog ?? NFS4_PROGRAM) !== NFS4_PROGRAM) return { kind: 'rpc', header, body: r.rest() };
     const res = decodeCompoundRes(r, lim);
     return { kind: 'compound', res };
   }

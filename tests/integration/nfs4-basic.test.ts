@@ -92,3 +92,22 @@ test('metrics count each v4 operation and its errors; status lists clients with 
     assert.deepEqual(server.nfs4!.state.counts(), { clients: 0, sessions: 0, opens: 0, lockStates: 0, locks: 0, cachedBytes: 0 });
   }, { server: { metrics: '127.0.0.1:0' } });
 });
+
+test('one port: PROG_MISMATCH says 3..4; NULL of v4; LOCALIO answers on a connection that carries NFSv4', async () => {
+  await withServer(async ({ conn }) => {
+    const s = await V4Session.create(conn, 2);
+    ok(await s.run([{ op: P.PUTROOTFH, args: undefined }]), P.PUTROOTFH);
+    const mism = await conn.call(2, [], { vers: 5, proc: 0 });
+    assert.equal(mism.kind, 'rpc');
+    const h = (mism as { header: { stat?: string; mismatch?: unknown } }).header;
+    assert.deepEqual([h.stat, h.mismatch], ['PROG_MISMATCH', { low: 3, high: 4 }]);
+    const nul = await conn.call(2, [], { proc: 0 });
+    assert.equal(nul.kind === 'rpc' && nul.header.kind === 'accepted' && nul.header.stat, 'SUCCESS');
+    // Program 400122 version 1 NULL on the same connection (LOCALIO is on by default).
+    const lio = await conn.call(2, [], { prog: 400122, vers: 1, proc: 0 });
+    assert.equal(lio.kind === 'rpc' && lio.header.kind === 'accepted' && lio.header.stat, 'SUCCESS');
+    // A known operation we do not implement is NOTSUPP, never OP_ILLEGAL (GET_DIR_DELEGATION, which newer Linux clients send).
+    const gdd = await s.run([{ op: P.PUTROOTFH, args: undefined }, { op: P.GET_DIR_DELEGATION, args: { signalDelegAvail: false, notificationTypes: [], childAttrDelay: { seconds: 0n, nseconds: 0 }, dirAttrDelay: { seconds: 0n, nseconds: 0 }, childAttributes: [], dirAttributes: [] } }]);
+    assert.equal(resOf(gdd, P.GET_DIR_DELEGATION).status, Nfs4Stat.NOTSUPP);
+  }, { server: { localio: true } });
+});
