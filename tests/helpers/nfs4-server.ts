@@ -12,9 +12,10 @@ export interface Fixture {
   conn: V4Conn;
 }
 
-export async function withServer(fn: (f: Fixture) => Promise<void>, opts: { exportsText?: (exp: string) => string; server?: Partial<NfsServerOptions> } = {}): Promise<void> {
+export async function withServer(fn: (f: Fixture) => Promise<void>, opts: { exportsText?: (exp: string) => string; server?: Partial<NfsServerOptions>; prepare?: (exp: string) => void } = {}): Promise<void> {
   const exp = fs.mkdtempSync(path.join(os.tmpdir(), 'nfsl-v4-exp-'));
   const state = fs.mkdtempSync(path.join(os.tmpdir(), 'nfsl-v4-state-'));
+  opts.prepare?.(exp);
   const server = await NfsServer.start({
     exports: { text: opts.exportsText?.(exp) ?? `${exp} 127.0.0.1(rw,insecure,no_root_squash)\n` },
     port: 0,
