@@ -82,3 +82,26 @@ export function prepareSemantics(exp: string): void {
   // byte order, as `LC_ALL=C sort` in the guest (all names are ASCII)
   fs.writeFileSync(path.join(exp, 'many2000.expected'), names.sort().join('\n') + '\n');
 }
+
+/** What root-squash.sh expects: the export 0777, a 0600 and a 0644 file and a 0755 directory of root's. */
+export function prepareRootSquash(exp: string): void {
+  fs.chmodSync(exp, 0o777);
+  fs.writeFileSync(path.join(exp, 'secret'), 'root only\n', { mode: 0o600 });
+  fs.writeFileSync(path.join(exp, 'public.txt'), 'for everyone\n', { mode: 0o644 });
+  fs.mkdirSync(path.join(exp, 'rootdir'), { mode: 0o755 });
+}
+
+/** The host's view after root-squash.sh: squashed root's objects are 65534's, uid 1000 and 1001 their own. */
+export function checkRootSquash(exp: string): void {
+  const own = (n: string) => {
+    const s = fs.lstatSync(path.join(exp, n));
+    return `${s.uid}:${s.gid}`;
+  };
+  assert.equal(own('r.txt'), '65534:65534');
+  assert.equal(own('rd'), '65534:65534');
+  assert.equal(own('u.txt'), '1000:1000');
+  assert.equal(own('v.txt'), '1001:1001');
+  assert.equal(fs.readFileSync(path.join(exp, 'public.txt'), 'utf8'), 'for everyone\n');
+  assert.equal(fs.statSync(path.join(exp, 'secret')).mode & 0o777, 0o600);
+  assert.deepEqual(fs.readdirSync(path.join(exp, 'rootdir')), []);
+}
