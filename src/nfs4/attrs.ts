@@ -12,7 +12,9 @@ import type { Export } from '../export/types.js';
 import type { Attrs, FileType, Node, SetAttrs, Timestamp } from '../storage/types.js';
 import { Attr4 as A, ChangeAttrType4, Fh4Expire, Ftype4, type Ftype4Value } from './constants.js';
 import type { Bitmap4, Fattr4, Fattr4Values, Nfstime4, Settime4 } from './types.js';
-import { bitmap4, bitmap4And, bitmap4Bits, bitmap4Has } from './codec/bitmap.js';
+import { bitmap4, bitmap4And, bitmap4Bits, bitmap4Has, writeBitmap4 } from './codec/bitmap.js';
+import { ATTR_BY_BIT } from './codec/fattr4-table.js';
+import type { XdrWriter } from '../xdr/index.js';
 import type { Nfs4Env } from './env.js';
 import { refuse } from '../vfs/status.js';
 
@@ -78,11 +80,10 @@ export function fattr4Of(env: Nfs4Env, minor: number, t: AttrTarget, requested: 
   const supported = SUPPORTED[minor] ?? SUPPORTED[1];
   const mask = bitmap4And(requested, supported);
   const has = (bit: number) => bitmap4Has(mask, bit);
-  const v = plainValues(env, minor, t, mask, supported);
+  const v = plainValues(env, minor, t, mask);
   const statfs = anyOf(mask, STATFS);
   const mounted = has(A.MOUNTED_ON_FILEID) && t.node.key.equals(t.exp.rootKey);
   if (!statfs && !mounted) {
-    if (has(A.MOUNTED_ON_FILEID)) v.mountedOnFileid = t.attrs.fileid;
     return { mask, values: v };
   }
   return (async () => {
@@ -100,52 +101,99 @@ export function fattr4Of(env: Nfs4Env, minor: number, t: AttrTarget, requested: 
   })();
 }
 
-/** Everything fattr4Of knows without asking the file system again. */
-function plainValues(env: Nfs4Env, minor: number, t: AttrTarget, mask: Bitmap4, supported: Bitmap4): Fattr4Values {
-  const a = t.attrs;
-  const has = (bit: number) => bitmap4Has(mask, bit);
-  const v: Fattr4Values = {};
-  if (has(A.SUPPORTED_ATTRS)) v.supportedAttrs = supported;
-  if (has(A.TYPE)) v.type = FTYPE[a.type];
-  if (has(A.FH_EXPIRE_TYPE)) v.fhExpireType = Fh4Expire.PERSISTENT;
-  if (has(A.CHANGE)) v.change = changeOf(a);
-  if (has(A.SIZE)) v.size = a.size;
-  if (has(A.LINK_SUPPORT)) v.linkSupport = true;
-  if (has(A.SYMLINK_SUPPORT)) v.symlinkSupport = true;
-  if (has(A.NAMED_ATTR)) v.namedAttr = false;
-  if (has(A.FSID)) v.fsid = { major: BigInt(t.exp.id), minor: 0n };
-  if (has(A.UNIQUE_HANDLES)) v.uniqueHandles = true;
-  if (has(A.LEASE_TIME)) v.leaseTime = env.state.leaseSeconds;
-  if (has(A.RDATTR_ERROR)) v.rdattrError = 0;
-  if (has(A.CANSETTIME)) v.cansettime = true;
-  if (has(A.CASE_INSENSITIVE)) v.caseInsensitive = false;
-  if (has(A.CASE_PRESERVING)) v.casePreserving = true;
-  if (has(A.CHOWN_RESTRICTED)) v.chownRestricted = true;
-  if (has(A.FILEHANDLE)) v.filehandle = t.fh ?? env.gate.compose(t.exp, t.node);
-  if (has(A.FILEID)) v.fileid = a.fileid;
-  if (has(A.HOMOGENEOUS)) v.homogeneous = true;
-  if (has(A.MAXFILESIZE)) v.maxfilesize = 0x7fffffffffffffffn;
-  if (has(A.MAXLINK)) v.maxlink = 65000;
-  if (has(A.MAXNAME)) v.maxname = 255;
-  if (has(A.MAXREAD)) v.maxread = BigInt(env.rtmax);
-  if (has(A.MAXWRITE)) v.maxwrite = BigInt(env.wtmax);
-  if (has(A.MODE)) v.mode = a.mode & 0o7777;
-  if (has(A.NO_TRUNC)) v.noTrunc = true;
+type ValueOf = (t: AttrTarget, env: Nfs4Env, minor: number) => unknown;
+
+/**
+ * What each attribute is, once: its value for an object, from the backend's attributes and the
+ * server's settings, without asking the file system again (statfs values and an export root's
+ * mounted_on_fileid are fattr4Of's own). The codec's rows say how each is written.
+ */
+const VALUES: ReadonlyArray<[number, ValueOf]> = [
+  [A.SUPPORTED_ATTRS, (_t, _e, minor) => SUPPORTED[minor] ?? SUPPORTED[1]],
+  [A.TYPE, (t) => FTYPE[t.attrs.type]],
+  [A.FH_EXPIRE_TYPE, () => Fh4Expire.PERSISTENT],
+  [A.CHANGE, (t) => changeOf(t.attrs)],
+  [A.SIZE, (t) => t.attrs.size],
+  [A.LINK_SUPPORT, () => true],
+  [A.SYMLINK_SUPPORT, () => true],
+  [A.NAMED_ATTR, () => false],
+  [A.FSID, (t) => ({ major: BigInt(t.exp.id), minor: 0n })],
+  [A.UNIQUE_HANDLES, () => true],
+  [A.LEASE_TIME, (_t, env) => env.state.leaseSeconds],
+  [A.RDATTR_ERROR, () => 0],
+  [A.CANSETTIME, () => true],
+  [A.CASE_INSENSITIVE, () => false],
+  [A.CASE_PRESERVING, () => true],
+  [A.CHOWN_RESTRICTED, () => true],
+  [A.FILEHANDLE, (t, env) => t.fh ?? env.gate.compose(t.exp, t.node)],
+  [A.FILEID, (t) => t.attrs.fileid],
+  [A.HOMOGENEOUS, () => true],
+  [A.MAXFILESIZE, () => 0x7fffffffffffffffn],
+  [A.MAXLINK, () => 65000],
+  [A.MAXNAME, () => 255],
+  [A.MAXREAD, (_t, env) => BigInt(env.rtmax)],
+  [A.MAXWRITE, (_t, env) => BigInt(env.wtmax)],
+  [A.MODE, (t) => t.attrs.mode & 0o7777],
+  [A.NO_TRUNC, () => true],
   // A directory has at least "." and its entry in the parent (as nfs3/attrs.ts).
-  if (has(A.NUMLINKS)) v.numlinks = a.type === 'dir' ? Math.max(a.nlink, 2) : a.nlink;
-  if (has(A.OWNER)) v.owner = env.idmap.owner(a.uid >>> 0);
-  if (has(A.OWNER_GROUP)) v.ownerGroup = env.idmap.group(a.gid >>> 0);
-  if (has(A.RAWDEV)) v.rawdev = { specdata1: a.rdev.major >>> 0, specdata2: a.rdev.minor >>> 0 };
-  if (has(A.SPACE_USED)) v.spaceUsed = a.used;
-  if (has(A.TIME_ACCESS)) v.timeAccess = nfstime(a.atime);
-  if (has(A.TIME_DELTA)) v.timeDelta = { seconds: 0n, nseconds: 1 };
-  if (has(A.TIME_METADATA)) v.timeMetadata = nfstime(a.ctime);
-  if (has(A.TIME_MODIFY)) v.timeModify = nfstime(a.mtime);
-  if (has(A.SUPPATTR_EXCLCREAT)) v.suppattrExclcreat = exclcreatAttrs(minor);
-  if (has(A.CLONE_BLKSIZE)) v.cloneBlksize = 4096;
-  if (has(A.CHANGE_ATTR_TYPE)) v.changeAttrType = ChangeAttrType4.TIME_METADATA;
-  if (has(A.XATTR_SUPPORT)) v.xattrSupport = typeof t.exp.backend.getxattr === 'function';
-  return v;
+  [A.NUMLINKS, (t) => (t.attrs.type === 'dir' ? Math.max(t.attrs.nlink, 2) : t.attrs.nlink)],
+  [A.OWNER, (t, env) => env.idmap.owner(t.attrs.uid >>> 0)],
+  [A.OWNER_GROUP, (t, env) => env.idmap.group(t.attrs.gid >>> 0)],
+  [A.RAWDEV, (t) => ({ specdata1: t.attrs.rdev.major >>> 0, specdata2: t.attrs.rdev.minor >>> 0 })],
+  [A.SPACE_USED, (t) => t.attrs.used],
+  [A.TIME_ACCESS, (t) => nfstime(t.attrs.atime)],
+  [A.TIME_DELTA, () => ({ seconds: 0n, nseconds: 1 })],
+  [A.TIME_METADATA, (t) => nfstime(t.attrs.ctime)],
+  [A.TIME_MODIFY, (t) => nfstime(t.attrs.mtime)],
+  // Not an export root's (fattr4Of looks those up): its own fileid.
+  [A.MOUNTED_ON_FILEID, (t) => t.attrs.fileid],
+  [A.SUPPATTR_EXCLCREAT, (_t, _e, minor) => exclcreatAttrs(minor)],
+  [A.CLONE_BLKSIZE, () => 4096],
+  [A.CHANGE_ATTR_TYPE, () => ChangeAttrType4.TIME_METADATA],
+  [A.XATTR_SUPPORT, (t) => typeof t.exp.backend.getxattr === 'function'],
+];
+const VALUE_OF = new Map(VALUES);
+
+/** Everything fattr4Of knows without asking the file system again. */
+function plainValues(env: Nfs4Env, minor: number, t: AttrTarget, mask: Bitmap4): Fattr4Values {
+  const v: Record<string, unknown> = {};
+  for (const bit of bitmap4Bits(mask)) {
+    const fn = VALUE_OF.get(bit);
+    const row = ATTR_BY_BIT.get(bit);
+    if (fn && row) v[row.key] = fn(t, env, minor);
+  }
+  return v as Fattr4Values;
+}
+
+/**
+ * A fattr4 encoding of one attribute mask, worked out once for many objects (READDIR's entries):
+ * the rows to write in order. Undefined when the mask needs what only fattr4Of can give (statfs).
+ */
+export interface Fattr4Plan {
+  readonly mask: Bitmap4;
+  readonly steps: ReadonlyArray<{ write: (w: XdrWriter, v: never) => void; value: ValueOf }>;
+}
+
+export function fattr4Plan(minor: number, requested: Bitmap4): Fattr4Plan | undefined {
+  const mask = bitmap4And(requested, SUPPORTED[minor] ?? SUPPORTED[1]);
+  if (anyOf(mask, STATFS)) return undefined;
+  const steps: Fattr4Plan['steps'][number][] = [];
+  for (const bit of bitmap4Bits(mask)) {
+    const value = VALUE_OF.get(bit);
+    const row = ATTR_BY_BIT.get(bit);
+    if (!value || !row) return undefined; // a write-only attribute: the caller refuses those first
+    steps.push({ write: row.write as never, value });
+  }
+  return { mask, steps };
+}
+
+/** fattr4 of an object that is not an export root, by a plan: byte for byte encodeFattr4(fattr4Of(...)). */
+export function writeFattr4(w: XdrWriter, plan: Fattr4Plan, env: Nfs4Env, minor: number, t: AttrTarget): void {
+  writeBitmap4(w, plan.mask);
+  const at = w.reserve32();
+  const start = w.length;
+  for (const s of plan.steps) s.write(w, s.value(t, env, minor) as never);
+  w.patch32(at, w.length - start);
 }
 
 /** For the root of an export, the fileid of the directory it covers; for anything else its own. */

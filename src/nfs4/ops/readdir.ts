@@ -6,8 +6,8 @@ import type { Bitmap4, Fattr4, Readdir4Args, Readdir4Res } from '../types.js';
 import type { Compound } from '../compound.js';
 import type { OpRow } from '../optable-types.js';
 import { bitmap4, bitmap4And, bitmap4Has, bitmap4IsEmpty } from '../codec/bitmap.js';
-import { writeEntry4 } from '../codec/ops-dir.js';
-import { fattr4Of, WRITE_ONLY } from '../attrs.js';
+import { writeEntry4, writeEntry4Head } from '../codec/ops-dir.js';
+import { fattr4Of, fattr4Plan, writeFattr4, WRITE_ONLY } from '../attrs.js';
 import { toNfs4Stat, verifyCurrent } from './common.js';
 
 /** knfsd answers a zero cookie verifier and never checks the one it is sent (NFSv3 does the same here). */
@@ -72,12 +72,28 @@ export const readdir: OpRow<26> = {
       if (max < RESOK_BYTES + 24) return { status: Nfs4Stat.TOOSMALL };
       const w = new XdrWriter(Math.min(max, 64 * 1024));
       const b = dir.export.backend;
+      const plan = fattr4Plan(c.minor, a.attrRequest);
+      const crossing = c.env.exports.namespace.mayCross(dir.export);
       let cookie = a.cookie;
       let eof = false;
       let count = 0;
       fill: for (;;) {
         const page = b.readdirPlus ? await b.readdirPlus(dir.node, cookie, PAGE) : await b.readdir(dir.node, cookie, PAGE);
         for (const e of page.entries) {
+          // The common case: listed with attributes, no junction possible — written straight by the plan.
+          if (plan && (e as DirPlusEntry).node && (e as DirPlusEntry).attrs && !crossing) {
+            const at = w.length;
+            writeEntry4Head(w, e.cookie, e.name);
+            writeFattr4(w, plan, c.env, c.minor, { exp: dir.export, node: (e as DirPlusEntry).node, attrs: (e as DirPlusEntry).attrs });
+            if (w.length + RESOK_BYTES > max) {
+              if (count === 0) return { status: Nfs4Stat.TOOSMALL };
+              w.truncate(at);
+              break fill;
+            }
+            count++;
+            cookie = e.cookie;
+            continue;
+          }
           let attrs: Fattr4;
           try {
             const got = entryAttrs(c, dir, e as Partial<DirPlusEntry> & { name: string }, a.attrRequest);
