@@ -19,6 +19,13 @@ function transferSize(v: string): number {
   return n;
 }
 
+/** The NFSv4 lease: whole seconds, 10 s to an hour. */
+function leaseTime(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 10 || n > 3600) throw new InvalidArgumentError('whole seconds between 10 and 3600');
+  return n;
+}
+
 /** Entry point of the `nfs-localio` command. Resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
@@ -46,6 +53,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('--same-host-cc <name>', 'TCP congestion control for connections from this host ("system": leave them to the system default)', 'reno')
     .option('--metrics <[host:]port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (host defaults to 127.0.0.1)')
     .option('--rendezvous <dir>', 'LOCALIO rendezvous directory (default $NFS_LOCALIO_RENDEZVOUS, /run/nfs-localio or $TMPDIR/nfs-localio)')
+    .option('--no-nfs4', 'serve NFSv3 only (program 100003 version 4 answers PROG_MISMATCH 3..3)')
+    .option('--lease-time <seconds>', 'the NFSv4 lease (10..3600)', leaseTime, 90)
+    .option('--idmap-domain <domain>', 'NFSv4 owners as user@DOMAIN / group@DOMAIN through this host\'s passwd and group (default: numeric "1000")')
     .action(async (dir: string | undefined, o) => {
       const { serve } = await import('./serve.js');
       code = await serve(dir, o);

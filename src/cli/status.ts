@@ -65,6 +65,7 @@ export function formatServerStatus(st: NfsServerStatus): string {
       ...st.connections.map((c) => [String(c.id), `${c.peer.address}:${c.peer.port}`, c.authFlavor === 'sys' ? 'AUTH_SYS' : c.authFlavor === 'none' ? 'AUTH_NONE' : '-', c.uid === undefined ? '-' : String(c.uid), String(c.calls), ago(c.since), c.congestion ?? '-', local.has(`${c.peer.address}:${c.peer.port}`) ? 'yes' : 'no']),
     ]) +
     '\n';
+  out += formatNfs4(st) + '\n';
   const l = st.localio;
   if (!l) return out + 'LOCALIO: off (server started with LOCALIO disabled)\n';
   out += `LOCALIO: ${l.enabled ? 'on' : 'shutting down'}, instance ${l.instance}, cross-process ${l.crossProcess ? 'on' : `off (${l.crossProcessReason})`}\n`;
@@ -77,6 +78,36 @@ export function formatServerStatus(st: NfsServerStatus): string {
   const k = l.counters;
   out += `  probes ${k.probes}, bound ${k.binds}, not found ${k.misses}, local opens ${k.opens} (${k.openErrors} refused), invalidations ${k.invalidations}, unbound ${k.unbinds}\n`;
   out += `\nRPC: ${st.rpc.calls} calls, ${st.rpc.connections} connections now (${st.rpc.connectionsTotal} in all), duplicate-cache hits ${st.rpc.drcHits}, bad records ${st.rpc.garbageRecords + st.rpc.oversizedRecords}\n`;
+  return out;
+}
+
+/** NFSv4 clients with their sessions, opens and locks. */
+function formatNfs4(st: NfsServerStatus): string {
+  const v4 = st.nfs4;
+  if (!v4) return 'NFSv4: off\n';
+  const k = v4.counts;
+  let out = `NFSv4.1/4.2: lease ${v4.leaseSeconds}s, owners ${v4.idmapDomain ? `user@${v4.idmapDomain}` : 'numeric'}; ${k.clients} clients, ${k.sessions} sessions, ${k.opens} opens, ${k.locks} locks (${k.lockStates} lock states), ${mib(k.cachedBytes)} of replies kept in slots\n`;
+  if (v4.clients.length === 0) return out + '  no NFSv4 clients\n';
+  out += table([
+    ['CLIENTID', 'PEER', 'CONFIRMED', 'SINCE', 'LEASE RENEWED', 'SESSIONS', 'OPENS', 'LOCKS', 'IMPLEMENTATION'],
+    ...v4.clients.map((c) => [
+      c.clientid,
+      c.address,
+      c.confirmed ? 'yes' : 'no',
+      ago(c.since),
+      `${Math.round(c.leaseRenewedAgoMs / 1000)}s ago`,
+      c.sessions.map((x) => `${x.id.slice(-8)}(${x.busy}/${x.slots} slots, ${x.connections} conn${x.backChannel ? ', back' : ''})`).join(' ') || '-',
+      String(c.opens.length),
+      String(c.opens.reduce((n, o) => n + o.locks.length, 0)),
+      c.implementation ?? '-',
+    ]),
+  ]);
+  for (const c of v4.clients) {
+    for (const o of c.opens) {
+      const locks = o.locks.map((l) => `${l.type} ${l.start}+${l.length === '18446744073709551615' ? 'EOF' : l.length}`).join(', ');
+      out += `  ${c.clientid} open fh ${o.fh.slice(0, 24)}… access ${o.access} deny ${o.deny}${locks ? `, locks: ${locks}` : ''}\n`;
+    }
+  }
   return out;
 }
 
