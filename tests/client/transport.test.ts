@@ -259,7 +259,14 @@ describe('nfs:// URLs', () => {
     assert.equal(u.auth, 'none');
     assert.deepEqual(u.gids, [1, 2, 3]);
     assert.throws(() => parseNfsUrl('http://h/e'), /nfs:\/\//);
-    assert.throws(() => parseNfsUrl('nfs://h/e?version=4'), /version=3/);
+    assert.equal(parseNfsUrl('nfs://h/e?version=3').version, 3);
+    assert.equal(parseNfsUrl('nfs://h/e?version=4').version, 4);
+    assert.equal(parseNfsUrl('nfs://h/e?version=4.1').version, 4.1);
+    assert.equal(parseNfsUrl('nfs://h/e?vers=4.2').version, 4.2);
+    assert.equal(parseNfsUrl('nfs://h/e?version=auto').version, 'auto');
+    assert.equal(parseNfsUrl('nfs://h/e').version, undefined);
+    assert.throws(() => parseNfsUrl('nfs://h/e?version=4.0'), /version must be 3, 4, 4.1, 4.2 or auto/);
+    assert.throws(() => parseNfsUrl('nfs://h/e?version=2'), /version must be/);
     assert.throws(() => parseNfsUrl('nfs://h/e?nfsport=x'), /not a number/);
   });
 });
