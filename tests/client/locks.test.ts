@@ -7,11 +7,8 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import readline from 'node:readline';
 import { connect, NfsClient, NfsError } from '../../src/index.js';
-import { REPO } from '../helpers/server-process.js';
+import { LockChild } from '../helpers/lock-child-proc.js';
 import { ganeshaSkip, oursV4Skip, startGanesha, startOurs, type Target } from './targets.js';
 
 async function rejectsCode(p: Promise<unknown>, code: string): Promise<NfsError> {
@@ -22,35 +19,6 @@ async function rejectsCode(p: Promise<unknown>, code: string): Promise<NfsError>
     return e as NfsError;
   }
   assert.fail(`expected rejection with ${code}`);
-}
-
-/** A lock-child.ts process: send a command, get its JSON answer. */
-class LockChild {
-  private readonly lines: string[] = [];
-  private readonly waiting: Array<(l: string) => void> = [];
-  readonly child: ChildProcess;
-  constructor(url: string, file: string) {
-    this.child = spawn(process.execPath, [path.join(REPO, 'dist/tests/helpers/lock-child.js'), url, file], { stdio: ['pipe', 'pipe', 'inherit'] });
-    readline.createInterface({ input: this.child.stdout! }).on('line', (l) => {
-      const w = this.waiting.shift();
-      if (w) w(l);
-      else this.lines.push(l);
-    });
-  }
-  next(): Promise<Record<string, unknown>> {
-    const l = this.lines.shift();
-    if (l !== undefined) return Promise.resolve(JSON.parse(l));
-    return new Promise((r) => this.waiting.push((x) => r(JSON.parse(x))));
-  }
-  send(cmd: string): Promise<Record<string, unknown>> {
-    this.child.stdin!.write(cmd + '\n');
-    return this.next();
-  }
-  async exit(): Promise<number | null> {
-    const done = new Promise<number | null>((r) => this.child.once('exit', r));
-    this.child.stdin!.end('exit\n');
-    return done;
-  }
 }
 
 function lockSuite(name: string, skip: string | false, start: () => Promise<Target>): void {

@@ -26,7 +26,7 @@ import type { Nfs4Limits } from '../../nfs4/codec/limits.js';
 import type { ChannelAttrs4, Compound4Res, Nfs4ArgOp, Nfs4ArgsMap, Nfs4KnownOp, Nfs4ResMap, Nfs4ResOp } from '../../nfs4/types.js';
 import { NfsError } from '../errors.js';
 import type { MountMode } from '../options.js';
-import type { RpcReply, RpcTransport } from '../transport.js';
+import { clientChannel, type RpcReply, type RpcTransport } from '../transport.js';
 import { SlotTable, type Slot } from './slots.js';
 import { nfs4Error, PURE_OPS } from './status.js';
 
@@ -86,7 +86,8 @@ export interface SessionHooks {
 
 const NOOP = () => undefined;
 const EMPTY_TAG = Buffer.alloc(0);
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+/** A pause inside a call: it keeps the process alive, as the call it belongs to does (only the renewal timer does not). */
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** sr_status_flags that mean state was taken away from us. */
 const REVOKED_FLAGS = 0x08 | 0x10 | 0x20 | 0x40;
@@ -103,6 +104,14 @@ export class Nfs4Session {
   hooks: SessionHooks = {};
   readonly stats = { compounds: 0, recoveries: 0, reclaims: 0, renewals: 0, delays: 0, rebinds: 0 };
   private csSeq = 0;
+  /**
+   * Counted up by every new session and client id. Whether a failed call was sent on the session (or
+   * built with the client id) recovery has replaced since is judged by these, not by the ids: a server
+   * restarted within a second may hand out the very same ids again (nfs-ganesha derives them from its
+   * start time in seconds).
+   */
+  private sessionGen = 0;
+  private clientGen = 0;
   private recovering?: Promise<void>;
   private closed = false;
   private rr = 0;
@@ -150,8 +159,10 @@ export class Nfs4Session {
       if (this.closed) throw closedError(o.label);
       if (!o.recovery) while (this.recovering) await this.recovering;
       // Built before a slot is taken: building may throw (a handle whose state is lost).
+      const clientGen = this.clientGen;
       const ops = build();
       const slot = await this.slots.acquire();
+      if (!this.slots.owns(slot)) continue; // a slot of the session before a recovery
       const outcome = await this.onSlot(slot, ops, o);
       if (outcome.kind === 'done') {
         const reply = outcome.reply;
@@ -160,6 +171,7 @@ export class Nfs4Session {
           if (failed.status === Nfs4Stat.DELAY || failed.status === Nfs4Stat.GRACE) {
             reply.release();
             this.stats.delays++;
+            publish(failed.status === Nfs4Stat.GRACE ? 'nfs4.grace' : 'nfs4.delay', { label: o.label, attempt });
             if (this.o.mode === 'soft' && attempt >= 20) return { ...reply, release: NOOP };
             // knfsd and ganesha answer DELAY for a moment; GRACE until the grace period ends (Linux polls at 1-15 s).
             await sleep(failed.status === Nfs4Stat.GRACE ? Math.min(1000 * (attempt + 1), 5000) : Math.min(100 * 2 ** attempt, 2000));
@@ -167,7 +179,8 @@ export class Nfs4Session {
           }
           if (failed.status === Nfs4Stat.STALE_CLIENTID || failed.status === Nfs4Stat.BADSESSION || failed.status === Nfs4Stat.DEADSESSION) {
             reply.release();
-            await this.recover(nfs4StatName(failed.status));
+            // Built with a client id recovery has replaced since: built again, no second recovery.
+            if (clientGen === this.clientGen) await this.recover(nfs4StatName(failed.status));
             continue;
           }
         }
@@ -175,15 +188,18 @@ export class Nfs4Session {
       }
       if (outcome.kind === 'recover') {
         if (o.recovery) throw nfs4Error(outcome.status, o.label, undefined, 'the session was lost during recovery');
-        await this.recover(nfs4StatName(outcome.status));
+        // A call sent on a session that recovery has replaced since needs no second recovery: just the new session.
+        if (outcome.gen === this.sessionGen) await this.recover(nfs4StatName(outcome.status));
       } else if (outcome.kind === 'pause') await sleep(outcome.ms);
       if (attempt > 1000) throw new NfsError('EIO', { syscall: o.label, description: 'the server kept refusing the session' });
     }
   }
 
   /** One request on `slot` (held by the caller), its retransmissions included. Always gives the slot back. */
-  private async onSlot(slot: Slot, ops: Nfs4ArgOp[], o: CompoundOptions): Promise<{ kind: 'done'; reply: Reply4 } | { kind: 'recover'; status: number } | { kind: 'again' } | { kind: 'pause'; ms: number }> {
+  private async onSlot(slot: Slot, ops: Nfs4ArgOp[], o: CompoundOptions): Promise<{ kind: 'done'; reply: Reply4 } | { kind: 'recover'; status: number; gen: number } | { kind: 'again' } | { kind: 'pause'; ms: number }> {
     let seqid = slot.seq + 1;
+    const sessionid = this.sessionid;
+    const gen = this.sessionGen;
     let released = false;
     const giveBack = () => {
       if (!released) this.slots.release(slot);
@@ -193,7 +209,7 @@ export class Nfs4Session {
       for (let replays = 0; ; replays++) {
         const seq: Nfs4ArgOp = {
           op: Nfs4Op.SEQUENCE,
-          args: { sessionid: this.sessionid, sequenceid: seqid, slotid: slot.id, highestSlotid: Math.max(this.slots.highestSlotid, slot.id), cachethis: !!o.cache },
+          args: { sessionid, sequenceid: seqid, slotid: slot.id, highestSlotid: Math.max(this.slots.highestSlotid, slot.id), cachethis: !!o.cache },
         };
         let res: Compound4Res;
         let rep: RpcReply;
@@ -201,6 +217,7 @@ export class Nfs4Session {
         try {
           ({ res, rep } = await this.send([seq, ...ops], o, t));
         } catch (e) {
+          publish('nfs4.noanswer', { slot: slot.id, seqid, error: (e as Error).message });
           // No answer: the server may or may not have taken this sequence id (slots.ts, `uncertain`).
           slot.seq = seqid;
           slot.uncertain = true;
@@ -233,6 +250,8 @@ export class Nfs4Session {
             await sleep(Math.min(50 * 2 ** replays, 1000));
             continue;
           case Nfs4Stat.SEQ_MISORDERED:
+            // Sent on a session since replaced (a retransmission after a server restart that reused its id).
+            if (gen !== this.sessionGen) return { kind: 'recover', status: s.status, gen };
             if (slot.uncertain && seqid === slot.seq + 1) {
               // The request we gave up on never reached the server: its sequence id is free again.
               slot.seq -= 1;
@@ -241,6 +260,7 @@ export class Nfs4Session {
               continue;
             }
             slot.uncertain = false;
+            publish('nfs4.misordered', { slot: slot.id, seqid, session: sessionid.toString('hex'), current: this.sessionid.toString('hex'), owned: this.slots.owns(slot), replays });
             throw new NfsError('EIO', { syscall: o.label, description: `slot ${slot.id}: the server expected another sequence id than ${seqid} (NFS4ERR_SEQ_MISORDERED)` });
           case Nfs4Stat.RETRY_UNCACHED_REP:
           case Nfs4Stat.SEQ_FALSE_RETRY:
@@ -261,7 +281,7 @@ export class Nfs4Session {
           case Nfs4Stat.DEADSESSION:
           case Nfs4Stat.STALE_CLIENTID:
           case Nfs4Stat.EXPIRED:
-            return { kind: 'recover', status: s.status };
+            return { kind: 'recover', status: s.status, gen };
           default:
             throw nfs4Error(s.status, o.label, undefined, `SEQUENCE failed: ${nfs4StatName(s.status)}`);
         }
@@ -331,6 +351,7 @@ export class Nfs4Session {
     );
     if (r.status !== 0) throw nfs4Error(r.status, 'exchange_id');
     this.clientid = r.clientid;
+    this.clientGen++;
     this.csSeq = r.sequenceid;
     return (r.flags & ExchgId4Flag.CONFIRMED_R) !== 0;
   }
@@ -357,8 +378,10 @@ export class Nfs4Session {
     }
     this.csSeq = (this.csSeq + 1) >>> 0;
     this.sessionid = Buffer.from(r.sessionid);
+    this.sessionGen++;
     this.fore = r.foreChanAttrs;
     this.slots.reset(Math.max(1, r.foreChanAttrs.maxRequests));
+    publish('nfs4.session', { session: this.sessionid.toString('hex'), slots: r.foreChanAttrs.maxRequests });
     return 0;
   }
 
@@ -390,8 +413,9 @@ export class Nfs4Session {
     return this.recovering;
   }
 
-  private async recoverNow(_why: string): Promise<void> {
+  private async recoverNow(why: string): Promise<void> {
     this.stats.recoveries++;
+    publish('nfs4.recover', { why, label: this.o.label });
     for (let attempt = 0; ; attempt++) {
       if (this.closed) throw closedError('recover');
       try {
@@ -410,9 +434,11 @@ export class Nfs4Session {
           await this.hooks.reclaim?.();
           await this.reclaimComplete();
         }
+        publish('nfs4.recovered', { why, reclaimed: lost, label: this.o.label });
         this.hooks.recovered?.(lost);
         return;
       } catch (e) {
+        publish('nfs4.recover_failed', { why, attempt, error: (e as Error).message });
         if (this.o.mode === 'soft' && attempt >= this.o.transports[0].opts.retrans) throw e;
         if (e instanceof NfsError && e.code === 'ECONNABORTED') throw e;
         await sleep(Math.min(200 * 2 ** attempt, 5000));
@@ -475,6 +501,11 @@ export class Nfs4Session {
     clearInterval(this.renewTimer);
     this.slots.close(closedError('close'));
   }
+}
+
+/** A session event on the client's diagnostics_channel (transport.ts clientChannel). */
+function publish(event: string, o: Record<string, unknown>): void {
+  if (clientChannel.hasSubscribers) clientChannel.publish({ event, ...o });
 }
 
 function closedError(label: string): NfsError {

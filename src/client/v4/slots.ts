@@ -72,9 +72,14 @@ export class SlotTable {
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
+  /** Whether `slot` is one of this table's (not of the table before a reset). */
+  owns(slot: Slot): boolean {
+    return this.slots[slot.id] === slot;
+  }
+
   /** Give a slot back (its request was answered or abandoned). */
   release(slot: Slot): void {
-    if (this.slots[slot.id] !== slot) return; // a slot of a table since reset
+    if (!this.owns(slot)) return; // a slot of a table since reset
     this.busy.delete(slot.id);
     this.free.add(slot.id);
     this.wake();
