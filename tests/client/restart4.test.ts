@@ -18,16 +18,15 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { connect, NfsError } from '../../src/index.js';
-import { RecordReader } from '../../src/rpc/record.js';
 import { XdrReader } from '../../src/xdr/index.js';
 import { decodeCompoundArgs } from '../../src/nfs4/codec/compound.js';
 import { nfs4Limits } from '../../src/nfs4/codec/limits.js';
 import { Nfs4Op } from '../../src/nfs4/constants.js';
 import { freePort, startServer, type ServerProcess } from '../helpers/server-process.js';
+import { startRpcProxy } from '../helpers/rpc-proxy.js';
 import { startGraceGanesha } from '../helpers/ganesha-grace.js';
 import { LockChild } from '../helpers/lock-child-proc.js';
 import { ganeshaSkip, oursV4Skip } from './targets.js';
@@ -155,59 +154,34 @@ function restartSuite(name: string, skip: string | false, make: () => Promise<Re
 
     it('a lost reply: sent again on a new connection bound to the session, same slot and sequence id, answered from the reply cache', async () => {
       fs.writeFileSync(path.join(s.dir, 'victim'), 'x');
-      const pport = await freePort();
       const seen: Array<{ conn: number; xid: number; ops: number[]; bytes: string }> = [];
       let dropped = false;
       let lostXid = -1;
-      let conns = 0;
-      const sockets = new Set<net.Socket>();
+      let removeXid = -1;
       const lim = nfs4Limits();
-      const proxy = net.createServer((down) => {
-        const conn = ++conns;
-        const up = net.connect(s.port, '127.0.0.1');
-        sockets.add(down).add(up);
-        let removeXid = -1;
-        const fromClient = new RecordReader(8 << 20, (rec) => {
+      const proxy = await startRpcProxy(s.port, {
+        onCall: (rec, conn) => {
           if (rec.readUInt32BE(12) !== 100003 || rec.readUInt32BE(20) !== 1) return;
           const r = new XdrReader(rec, 24);
           r.uint32(); // cred
           r.opaque(400);
           r.uint32(); // verf
           r.opaque(400);
-          const args = decodeCompoundArgs(r, lim);
-          const ops = args.ops.map((o) => o.op);
+          const ops = decodeCompoundArgs(r, lim).ops.map((x) => x.op);
           seen.push({ conn, xid: rec.readUInt32BE(0), ops, bytes: rec.subarray(24).toString('hex') });
           if (ops.includes(Nfs4Op.REMOVE)) removeXid = rec.readUInt32BE(0);
-        });
-        const fromServer = new RecordReader(8 << 20, (rec) => {
-          // The first REMOVE the server carried out (a GRACE answer is passed on: the client asks again).
+        },
+        // The reply to the first REMOVE the server carried out (a GRACE answer is passed on: the client asks again).
+        drop: (rec) => {
           const status = rec.readUInt32BE(24 + ((rec.readUInt32BE(16) + 3) & ~3)); // COMPOUND4res status, after the verifier
-          if (!dropped && rec.readUInt32BE(0) === removeXid && status === 0) {
-            dropped = true; // the REMOVE ran; its reply is lost with the connection
-            lostXid = removeXid;
-            down.destroy();
-            up.destroy();
-            return;
-          }
-          const mark = Buffer.alloc(4);
-          mark.writeUInt32BE((0x80000000 | rec.length) >>> 0);
-          if (!down.destroyed) down.write(Buffer.concat([mark, rec]));
-        });
-        down.on('data', (d) => {
-          fromClient.push(d);
-          up.write(d);
-        });
-        up.on('data', (d) => fromServer.push(d));
-        const end = () => {
-          down.destroy();
-          up.destroy();
-        };
-        down.on('error', end).on('close', end);
-        up.on('error', end).on('close', end);
+          if (dropped || rec.readUInt32BE(0) !== removeXid || status !== 0) return false;
+          dropped = true;
+          lostXid = removeXid;
+          return true;
+        },
       });
-      await new Promise<void>((r) => proxy.listen(pport, '127.0.0.1', r));
       const u = new URL(s.url());
-      u.searchParams.set('nfsport', String(pport));
+      u.searchParams.set('nfsport', String(proxy.port));
       const c = await connect(u.href + '&timeo=5000', { localio: false });
       try {
         await c.unlink('/victim'); // ENOENT if the server ran the REMOVE twice
@@ -222,8 +196,7 @@ function restartSuite(name: string, skip: string | false, make: () => Promise<Re
         assert.deepEqual(second[0].ops, [Nfs4Op.BIND_CONN_TO_SESSION], 'which was bound to the session first');
       } finally {
         await c.close();
-        for (const so of sockets) so.destroy();
-        await new Promise<void>((r) => proxy.close(() => r()));
+        await proxy.close();
       }
     });
 
