@@ -371,14 +371,21 @@ export class NfsClient implements FileHandleHost {
     if (s.status !== 0) throw nfsError(s.status, 'ftruncate', p);
   }
 
-  /** Copy a file within the export (READs and WRITEs in parallel; no server-side copy in NFSv3). */
+  /**
+   * Copy a file within the export. NFSv4.2: the server copies (COPY; CLONE first with
+   * COPYFILE_FICLONE, only CLONE with COPYFILE_FICLONE_FORCE, else ENOTSUP). Otherwise — NFSv3 has
+   * no server-side copy, and a 4.2 server may decline — READs and WRITEs in parallel.
+   */
   async copyFile(src: string, dest: string, mode = 0): Promise<void> {
     const s = await this.open(src, 'r');
     try {
       const d = await this.open(dest, mode & C.COPYFILE_EXCL ? 'wx' : 'w');
       let err: unknown;
       try {
-        await d.writeFile(s.createReadStream({ autoClose: false }));
+        const clone = mode & C.COPYFILE_FICLONE_FORCE ? 'force' : mode & C.COPYFILE_FICLONE ? 'try' : 'no';
+        const offloaded = this.v4 ? await this.v4.copy(s, d, (await s.stat()).size, clone) : false;
+        if (!offloaded && clone === 'force') throw new NfsError('ENOTSUP', { syscall: 'copyfile', path: src, dest, description: 'the server cannot clone (COPYFILE_FICLONE_FORCE)' });
+        if (!offloaded) await d.writeFile(s.createReadStream({ autoClose: false }));
       } catch (e) {
         err = e;
       }

@@ -10,8 +10,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { IN_CI, SHARED, freePort, needCommand, startServer, type ServerProcess } from '../helpers/server-process.js';
-import { RpcTransport, XidSource } from '../../src/client/transport.js';
-import { AUTH_NONE_VERF } from '../../src/rpc/auth.js';
 
 const run = promisify(execFile);
 
@@ -129,26 +127,4 @@ export async function startGanesha(o: { version?: TestVersion } = {}): Promise<T
   };
 }
 
-/**
- * Skip reason for suites that need our server to speak NFSv4 (a NULL call to program 100003 version 4
- * on a server of this build), false when it does. The v4 server is built on its own branch: until it
- * is merged, those suites say loudly that they did not run.
- */
-export async function oursV4Skip(): Promise<string | false> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nfsl-v4probe-'));
-  const server = await startServer({ dir, exportsText: `${dir} *(rw,insecure,no_root_squash)\n` });
-  const t = new RpcTransport({ host: '127.0.0.1', port: server.port, mode: 'soft', timeout: 5000, retrans: 1, connectTimeout: 5000, maxInFlight: 1, maxRecord: 1 << 20, xids: new XidSource(), label: 'probe' });
-  try {
-    await t.connect();
-    await t.call(100003, 4, 0, AUTH_NONE_VERF);
-    return false;
-  } catch (e) {
-    const msg = `!!! SKIPPING: this build's server does not speak NFSv4 (${(e as Error).message}); the v4 suites against it did not run !!!`;
-    process.stderr.write(msg + '\n');
-    return msg;
-  } finally {
-    t.close();
-    await server.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
+export { oursV4Skip } from '../helpers/v4-server.js';

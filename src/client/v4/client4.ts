@@ -40,6 +40,8 @@ const NO_OFFLOAD = new Set<number>([Nfs4Stat.NOTSUPP, Nfs4Stat.XDEV, Nfs4Stat.OF
 export class Nfs4Driver {
   /** EXCLUSIVE4_1 until the server refuses it. */
   private exclusive41 = true;
+  /** copyFile(): done by the server (COPY, CLONE), or declined by it (the client copied). */
+  readonly stats = { copies: 0, clones: 0, declined: 0 };
 
   constructor(
     readonly session: Nfs4Session,
@@ -185,23 +187,26 @@ export class Nfs4Driver {
   }
 
   /**
-   * Server-side copy of `src` (from 0, `size` bytes) into `dst` (truncated): CLONE when asked (or
-   * forced), else COPY, synchronous, repeated on a short copy. false: the server cannot (the caller
-   * copies by READ and WRITE).
+   * Server-side copy of `src` (from 0, `size` bytes) into `dst` (truncated): CLONE when asked
+   * ('try': then COPY if the server cannot clone; 'force': CLONE only), else COPY, synchronous,
+   * repeated on a short copy. false: the server cannot (the caller copies by READ and WRITE).
    */
-  async copy(src: FileHandle, dst: FileHandle, size: number, clone: boolean): Promise<boolean> {
+  async copy(src: FileHandle, dst: FileHandle, size: number, clone: 'no' | 'try' | 'force'): Promise<boolean> {
     if (this.minor < 2) return false;
     const ss = src.openState;
     const ds = dst.openState;
     if (!(ss instanceof OpenState) || !(ds instanceof OpenState)) return false;
-    if (clone) {
+    if (clone !== 'no') {
       const r = await this.session.compound(
         () => [putfh(src.handle), { op: Nfs4Op.SAVEFH, args: undefined }, putfh(dst.handle), { op: Nfs4Op.CLONE, args: { srcStateid: ss.stateid, dstStateid: ds.stateid, srcOffset: 0n, dstOffset: 0n, count: 0n } }],
         { label: 'copyfile', cache: true },
       );
-      if (r.status === 0) return true;
-      if (NO_OFFLOAD.has(r.status)) return false;
-      throw nfs4Error(r.status, 'copyfile', src.path, undefined, dst.path);
+      if (r.status === 0) {
+        this.stats.clones++;
+        return true;
+      }
+      if (!NO_OFFLOAD.has(r.status)) throw nfs4Error(r.status, 'copyfile', src.path, undefined, dst.path);
+      if (clone === 'force') return false;
     }
     let done = 0n;
     const total = BigInt(size);
@@ -218,7 +223,10 @@ export class Nfs4Driver {
       );
       const c = r.results[3];
       if (c?.op !== Nfs4Op.COPY || c.res.status !== 0) {
-        if (done === 0n && NO_OFFLOAD.has(r.status)) return false;
+        if (done === 0n && NO_OFFLOAD.has(r.status)) {
+          this.stats.declined++;
+          return false;
+        }
         throw nfs4Error(r.status, 'copyfile', src.path, undefined, dst.path);
       }
       let n = c.res.response.count;
@@ -231,6 +239,7 @@ export class Nfs4Driver {
       const r = await this.session.compound(() => [putfh(dst.handle), { op: Nfs4Op.COMMIT, args: { offset: 0n, count: 0 } }], { label: 'copyfile' });
       if (r.status !== 0) throw nfs4Error(r.status, 'copyfile', dst.path);
     }
+    this.stats.copies++;
     return true;
   }
 

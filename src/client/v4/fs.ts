@@ -68,6 +68,8 @@ export class Nfs4Fs implements NfsProcs {
   /** A COMPOUND carrying `st`'s stateid: a state error is the registry's (retry after recovery, or the handle's typed error). */
   private async withState(label: string, st: StateRef | undefined, build: () => Nfs4ArgOp[], extra: Partial<CompoundOptions> = {}): Promise<Reply4> {
     for (let i = 0; ; i++) {
+      // SEQUENCE said state was revoked: which handles lost theirs is known once the stateids are tested.
+      if (st && this.state.checking) await this.state.checking;
       const used = st instanceof OpenState ? st.gen : 0;
       const r = await this.run(label, build, extra);
       if (st instanceof OpenState && STATE_ERRORS.has(r.status) && i < 20) {

@@ -90,10 +90,18 @@ export class Nfs4State {
   readonly stats = { opens: 0, closes: 0, locks: 0, lockWaits: 0, reclaimedOpens: 0, reclaimedLocks: 0, lost: 0, tests: 0 };
   private n = 0;
   private readonly tag = randomBytes(6).toString('hex');
+  /** A TEST_STATEID round after SEQUENCE said state was revoked: calls carrying stateids wait for it. */
+  checking?: Promise<void>;
 
   constructor(private readonly s: Nfs4Session) {
     s.hooks.reclaim = () => this.reclaimAll();
-    s.hooks.revoked = () => void this.testAll().catch(() => undefined);
+    s.hooks.revoked = () => {
+      this.checking ??= this.testAll()
+        .catch(() => undefined)
+        .finally(() => {
+          this.checking = undefined;
+        });
+    };
   }
 
   /** A new open or lock owner: unique within this client (the server scopes owners by client id). */
