@@ -244,6 +244,8 @@ export interface KernelClientOptions {
   files?: string;
   /** Guest-side timeout in seconds (run.sh kills qemu and exits 124); default 300. */
   timeoutSec?: number;
+  /** NFS version the guest mounts (NFS_VERS of run.sh: 3 by default, 4.0, 4.1 or 4.2). */
+  nfsVers?: string;
 }
 
 export interface GuestSummary {
@@ -313,6 +315,7 @@ export function startKernelClient(o: KernelClientOptions): Running {
   if (o.env) env.KVMNFS_ENV = Object.entries(o.env).map(([k, v]) => `${k}=${v}`).join('\n');
   if (o.nfsOpts) env.NFS_OPTS = o.nfsOpts;
   if (o.files) env.KVMNFS_FILES = o.files;
+  if (o.nfsVers) env.NFS_VERS = o.nfsVers;
   const boot = () =>
     // run.sh's own timeout fires first; ours is only a backstop
     startCommand(KERNEL_RUN, [String(o.port), String(o.port), o.exportPath, o.script], {
