@@ -21,6 +21,7 @@ import path from 'node:path';
 import { connect, NfsError } from '../../src/index.js';
 import { freePort, startServer, type ServerProcess } from '../helpers/server-process.js';
 import { startRpcProxy } from '../helpers/rpc-proxy.js';
+import { rejection } from './targets.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const cleanup: string[] = [];
@@ -59,14 +60,6 @@ function freeze(s: ServerProcess): void {
   s.child.kill('SIGSTOP');
 }
 
-async function rejection(p: Promise<unknown>): Promise<NfsError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as NfsError;
-  }
-  assert.fail('expected a rejection');
-}
 
 describe('client across server restarts', () => {
   it('restart in the middle of a 64 MiB write, then sync(): the sha256 on disk is right', async () => {

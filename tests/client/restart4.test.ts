@@ -29,7 +29,7 @@ import { freePort, startServer, type ServerProcess } from '../helpers/server-pro
 import { startRpcProxy } from '../helpers/rpc-proxy.js';
 import { startGraceGanesha } from '../helpers/ganesha-grace.js';
 import { LockChild } from '../helpers/lock-child-proc.js';
-import { ganeshaSkip, oursV4Skip } from './targets.js';
+import { ganeshaSkip, oursV4Skip, rejection } from './targets.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -72,14 +72,6 @@ async function ours(version: '4.1' | '4.2'): Promise<Restartable> {
   };
 }
 
-async function rejection(p: Promise<unknown>): Promise<NfsError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as NfsError;
-  }
-  assert.fail('expected a rejection');
-}
 
 function restartSuite(name: string, skip: string | false, make: () => Promise<Restartable>): void {
   describe(`NFSv4 state across server restarts: ${name}`, { skip }, () => {

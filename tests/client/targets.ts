@@ -4,11 +4,13 @@
  * own state dir and a fresh export dir under /srv). Everything on
  * 127.0.0.1; each server is stopped by its own pid / stop script.
  */
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { NfsError } from '../../src/index.js';
 import { IN_CI, SHARED, freePort, needCommand, startServer, type ServerProcess } from '../helpers/server-process.js';
 
 const run = promisify(execFile);
@@ -128,3 +130,13 @@ export async function startGanesha(o: { version?: TestVersion } = {}): Promise<T
 }
 
 export { oursV4Skip } from '../helpers/v4-server.js';
+
+/** The error `p` rejects with (an assertion failure when it resolves). */
+export async function rejection(p: Promise<unknown>): Promise<NfsError> {
+  try {
+    await p;
+  } catch (e) {
+    return e as NfsError;
+  }
+  assert.fail('expected a rejection');
+}

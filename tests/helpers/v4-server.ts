@@ -27,20 +27,28 @@ export function oursV4Skip(): Promise<string | false> {
   return probed;
 }
 
-async function probe(): Promise<string | false> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nfsl-v4probe-'));
-  const server = await startServer({ dir, exportsText: `${dir} *(rw,insecure,no_root_squash)\n` });
-  const t = new RpcTransport({ host: '127.0.0.1', port: server.port, mode: 'soft', timeout: 5000, retrans: 1, connectTimeout: 5000, maxInFlight: 1, maxRecord: 1 << 20, xids: new XidSource(), label: 'probe' });
+/** A NULL call to program 100003 version 4 on `port`: false when it is answered, else a loud skip reason. */
+async function speaksV4(port: number, who: string): Promise<string | false> {
+  const t = new RpcTransport({ host: '127.0.0.1', port, mode: 'soft', timeout: 5000, retrans: 1, connectTimeout: 5000, maxInFlight: 1, maxRecord: 1 << 20, xids: new XidSource(), label: 'probe' });
   try {
     await t.connect();
     await t.call(100003, 4, 0, AUTH_NONE_VERF);
     return false;
   } catch (e) {
-    const msg = `!!! SKIPPING: this build's server does not speak NFSv4 (${(e as Error).message}); the v4 suites against it did not run !!!`;
+    const msg = `!!! SKIPPING: ${who} does not speak NFSv4 (${(e as Error).message}); the v4 tests with it did not run !!!`;
     process.stderr.write(msg + '\n');
     return msg;
   } finally {
     t.close();
+  }
+}
+
+async function probe(): Promise<string | false> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nfsl-v4probe-'));
+  const server = await startServer({ dir, exportsText: `${dir} *(rw,insecure,no_root_squash)\n` });
+  try {
+    return await speaksV4(server.port, "this build's server");
+  } finally {
     await server.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -59,17 +67,9 @@ export async function inProcessV4Skip(): Promise<string | false> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nfsl-v4probe-'));
   const state = fs.mkdtempSync(path.join(os.tmpdir(), 'nfsl-v4probe-state-'));
   const server = await Server.start({ exports: { text: `${dir} *(rw,insecure,no_root_squash)\n` }, port: 0, stateDir: state });
-  const t = new RpcTransport({ host: '127.0.0.1', port: server.port, mode: 'soft', timeout: 5000, retrans: 1, connectTimeout: 5000, maxInFlight: 1, maxRecord: 1 << 20, xids: new XidSource(), label: 'probe' });
   try {
-    await t.connect();
-    await t.call(100003, 4, 0, AUTH_NONE_VERF);
-    return false;
-  } catch (e) {
-    const msg = `!!! SKIPPING: the in-process server does not speak NFSv4 (${(e as Error).message}); the v4 tests with it did not run !!!`;
-    process.stderr.write(msg + '\n');
-    return msg;
+    return await speaksV4(server.port, 'the in-process server');
   } finally {
-    t.close();
     await server.close();
     fs.rmSync(dir, { recursive: true, force: true });
     fs.rmSync(state, { recursive: true, force: true });
