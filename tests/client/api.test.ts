@@ -372,9 +372,20 @@ function apiSuite(name: string, skip: string | false, start: () => Promise<Targe
       await c.symlink('loop2', `${d}/loop1`);
       await c.symlink('loop1', `${d}/loop2`);
       await rejectsCode(c.stat(`${d}/loop1`), 'ELOOP');
+      const before = { ...c.v4?.stats };
       await c.copyFile(`${d}/x/c`, `${d}/copy`);
       assert.equal(fs.readFileSync(local(`${d}/copy`), 'utf8'), 'A');
+      if (c.version === 4.2) {
+        // over 4.2 the server is asked to copy (our server does; nfs-ganesha's VFS declines, and the client copies)
+        const st = c.v4!.stats;
+        assert.equal(st.copies + st.declined, (before.copies ?? 0) + (before.declined ?? 0) + 1, JSON.stringify(st));
+        if (t.kind === 'ours') assert.equal(st.copies, (before.copies ?? 0) + 1, 'our server copied it (COPY)');
+      }
       await rejectsCode(c.copyFile(`${d}/x/c`, `${d}/copy`, fs.constants.COPYFILE_EXCL), 'EEXIST');
+      const big = randomBytes(3 * 1024 * 1024 + 5);
+      await c.writeFile(`${d}/big`, big);
+      await c.copyFile(`${d}/big`, `${d}/big.copy`, fs.constants.COPYFILE_FICLONE); // clone where it can, else copy
+      assert.equal(sha(fs.readFileSync(local(`${d}/big.copy`))), sha(big));
     });
 
     it('chmod, chown, utimes, truncate, access, statfs', async () => {
