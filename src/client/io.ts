@@ -51,6 +51,7 @@ export interface ReadPiece {
 /** READ [pos, pos+len) (len ≤ rsize) until done, EOF or a short reply; re-asks on short non-EOF replies. */
 export async function readPiece(core: IoCore, fh: Buffer, pos: number, len: number, syscall: string, path?: string, st?: StateRef): Promise<ReadPiece> {
   st?.check();
+  if (core.localio?.isLocal && st?.ready) await stateReady(st);
   if (core.localio?.isLocal) {
     const { data: buf, lease } = core.buffers.take(len);
     const r = await core.localio.read(fh, pos, buf, 0, len);
@@ -90,6 +91,13 @@ export async function readPiece(core: IoCore, fh: Buffer, pos: number, len: numb
   return { chunks, length: got, eof, release };
 }
 
+/** NFSv4 before local I/O: the state current (its lease renewed when it may have run out), or the handle's error. */
+async function stateReady(st: StateRef): Promise<void> {
+  const w = st.ready?.();
+  if (w) await w;
+  st.check();
+}
+
 /** Copy a piece's chunks into `into` at `at`. */
 export function copyPiece(p: ReadPiece, into: Uint8Array, at: number): void {
   for (const c of p.chunks) {
@@ -105,6 +113,7 @@ export function copyPiece(p: ReadPiece, into: Uint8Array, at: number): void {
  */
 export async function readInto(core: IoCore, fh: Buffer, pos: number, len: number, into: Uint8Array, at: number, syscall: string, path?: string, st?: StateRef): Promise<number> {
   st?.check();
+  if (core.localio?.isLocal && st?.ready) await stateReady(st);
   if (core.localio?.isLocal) {
     // Straight into the caller's buffer, in one pread: no rsize split, no copy.
     const r = await core.localio.read(fh, pos, into, at, len);
@@ -221,6 +230,7 @@ export class WriteTracker {
   private async writeChunk(pos: number, chunk: Buffer, born: number | undefined): Promise<void> {
     this.st?.check();
     const local = this.core.localio;
+    if (local?.isLocal && this.st?.ready) await stateReady(this.st);
     if (local?.isLocal) {
       const r = await local.write(this.fh, pos, chunk, this.stableHow);
       if (r) {

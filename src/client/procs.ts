@@ -25,6 +25,12 @@ export interface StateRef {
   readonly stateid: Stateid4;
   /** Throws the handle's typed error once its state is lost (revoked, or not reclaimed after a server restart). */
   check(): void;
+  /**
+   * Before I/O that does not go over the wire (LOCALIO): undefined when the state is known to be
+   * current, else a promise that settles once it is — when the lease may have run out since the server
+   * last answered, a SEQUENCE first, so a lost state is found before local I/O uses it.
+   */
+  ready?(): Promise<void> | undefined;
 }
 
 export interface NfsProcs {

@@ -55,7 +55,8 @@ async function ours(version: '4.1' | '4.2'): Promise<Restartable> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nfsl-restart4-exp-'));
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nfsl-restart4-state-'));
   const port = await freePort();
-  const opts = { dir, stateDir, port, exportsText: `${dir} *(rw,insecure,no_root_squash)\n` };
+  // A 10 s lease (the shortest it takes) keeps the expiry test short.
+  const opts = { dir, stateDir, port, exportsText: `${dir} *(rw,insecure,no_root_squash)\n`, extraArgs: ['--lease-time', '10'] };
   let server: ServerProcess = await startServer(opts);
   return {
     dir,

@@ -12,6 +12,10 @@
  */
 import readline from 'node:readline';
 import { connect } from '../../src/index.js';
+import { clientChannel } from '../../src/client/transport.js';
+
+// NFSL_TRACE=1: the client's session and transport events on stderr (what happened, when a test fails).
+if (process.env.NFSL_TRACE) clientChannel.subscribe((m) => process.stderr.write(`lock-child ${JSON.stringify(m)}\n`));
 
 const [url, file] = process.argv.slice(2);
 const c = await connect(url);

@@ -35,6 +35,9 @@ const TYPE_DIR: Fattr4 = { mask: bitmap4(Attr4.TYPE), values: { type: Ftype4.DIR
 const GETFH = { op: Nfs4Op.GETFH, args: undefined } as const;
 const getattr = (attrRequest = STAT_ATTRS) => ({ op: Nfs4Op.GETATTR, args: { attrRequest } }) as const;
 
+/** Half of `n`, in whole 4 KiB pages, at least one page. */
+const halve = (n: number) => Math.max(4096, Math.floor(n / 2 / 4096) * 4096);
+
 /** A v4 status in a v3-shaped result (procs.ts: the numbers agree for every status v3 has). */
 const st3 = (s: number) => s as Nfs3Error;
 
@@ -54,6 +57,14 @@ export interface Nfs4FsOptions {
 }
 
 export class Nfs4Fs implements NfsProcs {
+  /**
+   * READ and WRITE sizes a server refused as too large for the session (REP_TOO_BIG, REQ_TOO_BIG)
+   * although within what CREATE_SESSION granted — a server counting its own overhead more dearly than
+   * we do: from then on they are cut to half (a short READ or WRITE, which the fs layer completes).
+   */
+  private readCap = Infinity;
+  private writeCap = Infinity;
+
   constructor(
     private readonly s: Nfs4Session,
     private readonly state: Nfs4State,
@@ -147,13 +158,20 @@ export class Nfs4Fs implements NfsProcs {
 
   /** READ whose data stays in the (pooled) reply record until `release`: the fs layer's data path. */
   async readChunks(fh: Buffer, offset: number | bigint, count: number, st?: StateRef): Promise<ReadChunksRes> {
-    const r = await this.withState('read', st, () => [putfh(fh), { op: Nfs4Op.READ, args: { stateid: st?.stateid ?? ANON_STATEID, offset: BigInt(offset), count } }], { keep: true });
-    const rd = resOf(r, Nfs4Op.READ);
-    if (rd?.status !== 0) {
-      r.release();
-      return { status: st3(r.status || Nfs4Stat.SERVERFAULT), attrs: undefined };
+    for (;;) {
+      const n = Math.min(count, this.readCap);
+      const r = await this.withState('read', st, () => [putfh(fh), { op: Nfs4Op.READ, args: { stateid: st?.stateid ?? ANON_STATEID, offset: BigInt(offset), count: n } }], { keep: true });
+      const rd = resOf(r, Nfs4Op.READ);
+      if (rd?.status !== 0) {
+        r.release();
+        if (r.status === Nfs4Stat.REP_TOO_BIG && n > 4096) {
+          this.readCap = halve(n);
+          continue;
+        }
+        return { status: st3(r.status || Nfs4Stat.SERVERFAULT), attrs: undefined };
+      }
+      return { status: 0, attrs: undefined, count: rd.data.length, eof: rd.eof, data: rd.data, release: r.release };
     }
-    return { status: 0, attrs: undefined, count: rd.data.length, eof: rd.eof, data: rd.data, release: r.release };
   }
 
   write(fh: Buffer, offset: number | bigint, data: Buffer, stable: StableHow3Value, st?: StateRef): Promise<WriteRes> {
@@ -162,10 +180,19 @@ export class Nfs4Fs implements NfsProcs {
 
   /** WRITE whose data goes on the wire as it is (lent until the call settles, as Nfs3Raw.writeLent). */
   async writeLent(fh: Buffer, offset: number | bigint, data: Buffer, stable: StableHow3Value, st?: StateRef): Promise<WriteRes> {
-    const r = await this.withState('write', st, () => [putfh(fh), { op: Nfs4Op.WRITE, args: { stateid: st?.stateid ?? ANON_STATEID, offset: BigInt(offset), stable, data } }], { sizeHint: fh.length + 128 });
-    const w = resOf(r, Nfs4Op.WRITE);
-    if (w?.status !== 0) return { status: st3(r.status || Nfs4Stat.SERVERFAULT), wcc: NO_WCC };
-    return { status: 0, wcc: NO_WCC, count: w.count, committed: w.committed, verf: w.writeverf };
+    for (;;) {
+      const part = data.length > this.writeCap ? data.subarray(0, this.writeCap) : data;
+      const r = await this.withState('write', st, () => [putfh(fh), { op: Nfs4Op.WRITE, args: { stateid: st?.stateid ?? ANON_STATEID, offset: BigInt(offset), stable, data: part } }], { sizeHint: fh.length + 128 });
+      const w = resOf(r, Nfs4Op.WRITE);
+      if (w?.status !== 0) {
+        if (r.status === Nfs4Stat.REQ_TOO_BIG && part.length > 4096) {
+          this.writeCap = halve(part.length);
+          continue;
+        }
+        return { status: st3(r.status || Nfs4Stat.SERVERFAULT), wcc: NO_WCC };
+      }
+      return { status: 0, wcc: NO_WCC, count: w.count, committed: w.committed, verf: w.writeverf };
+    }
   }
 
   async commit(fh: Buffer, offset: number | bigint = 0n, count = 0): Promise<CommitRes> {

@@ -118,6 +118,7 @@ export class Nfs4Session {
   private lastReply = Date.now();
   private renewTimer?: NodeJS.Timeout;
   private renewing = false;
+  private freshening?: Promise<void>;
 
   constructor(readonly o: SessionOptions) {}
 
@@ -467,6 +468,18 @@ export class Nfs4Session {
   }
 
   // ---------------------------------------------------------------- lease and close
+
+  /** undefined while the server answered within the last two thirds of a lease; else a SEQUENCE (shared by concurrent callers). */
+  renewIfStale(): Promise<void> | undefined {
+    if (this.recovering) return this.recovering;
+    if (Date.now() - this.lastReply < (this.leaseMs * 2) / 3) return undefined;
+    this.freshening ??= this.compound(() => [], { label: 'renew' })
+      .then(() => undefined)
+      .finally(() => {
+        this.freshening = undefined;
+      });
+    return this.freshening;
+  }
 
   private maybeRenew(): void {
     if (this.closed || this.renewing || this.recovering) return;

@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { Nfs4Op, Nfs4Stat, NFS4_UINT64_MAX, LockType4, nfs4StatName } from '../../nfs4/constants.js';
 import type { Locker4, Stateid4 } from '../../nfs4/types.js';
 import { NfsError } from '../errors.js';
+import { clientChannel } from '../transport.js';
 import type { FileState, LockOptions } from '../filehandle.js';
 import type { Nfs4Session } from './session.js';
 import { nfs4Error } from './status.js';
@@ -64,6 +65,10 @@ export class OpenState implements FileState {
     if (this.lost) throw this.lost;
   }
 
+  ready(): Promise<void> | undefined {
+    return this.reg.ready();
+  }
+
   close(): Promise<void> {
     return this.reg.close(this);
   }
@@ -102,6 +107,16 @@ export class Nfs4State {
           this.checking = undefined;
         });
     };
+  }
+
+  /**
+   * LOCALIO I/O never meets the server, so it never learns that the lease ran out (the process was
+   * stopped, the server unreachable) and the state with it: before such I/O, when the server has not
+   * answered for most of a lease, a SEQUENCE first — recovery and the lost handles follow from it.
+   */
+  ready(): Promise<void> | undefined {
+    if (this.checking) return this.checking;
+    return this.s.renewIfStale();
   }
 
   /** A new open or lock owner: unique within this client (the server scopes owners by client id). */
@@ -252,6 +267,7 @@ export class Nfs4State {
 
   private markLost(st: OpenState, status: number, why: string): void {
     if (st.lost) return;
+    if (clientChannel.hasSubscribers) clientChannel.publish({ event: 'nfs4.lost', path: st.path, status: nfs4StatName(status), why });
     // The error is the handle's, whatever call meets it: EIO, as Linux reports lost NFSv4 state.
     st.lost = new NfsError('EIO', { syscall: undefined, path: st.path, nfsstat4: status, description: why });
     this.stats.lost++;
@@ -279,6 +295,7 @@ export class Nfs4State {
         { label: 'reclaim', cache: true, recovery: true, noRetry: true },
       );
       const res = r.results[1];
+      if (clientChannel.hasSubscribers) clientChannel.publish({ event: 'nfs4.reclaim', kind: 'open', path: st.path, status: nfs4StatName(r.status) });
       if (res?.op !== Nfs4Op.OPEN || res.res.status !== 0) {
         this.markLost(st, r.status, `the open could not be reclaimed after the server restarted (${nfs4StatName(r.status)})`);
         continue;
@@ -305,6 +322,7 @@ export class Nfs4State {
           { label: 'reclaim', cache: true, recovery: true, noRetry: true },
         );
         const l = lr.results[1];
+        if (clientChannel.hasSubscribers) clientChannel.publish({ event: 'nfs4.reclaim', kind: 'lock', path: st.path, status: nfs4StatName(lr.status) });
         if (l?.op !== Nfs4Op.LOCK || l.res.status !== 0) {
           this.markLost(st, lr.status, `a lock could not be reclaimed after the server restarted (${nfs4StatName(lr.status)})`);
           break;
