@@ -10,7 +10,7 @@
  */
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { Attr4, Ftype4, Nfs4Op, Nfs4Stat } from '../../nfs4/constants.js';
+import { Attr4, Nfs4Op, Nfs4Stat } from '../../nfs4/constants.js';
 import { bitmap4 } from '../../nfs4/codec/bitmap.js';
 import { nfs4Limits } from '../../nfs4/codec/limits.js';
 import type { Nfs4ArgOp } from '../../nfs4/types.js';
@@ -43,19 +43,21 @@ interface Step {
   name: string;
   fh: Buffer;
   fsid: string;
-  type: number;
 }
 
-/** Walk `comps` from `start` (undefined: the pseudo-root), four LOOKUPs per COMPOUND. */
-async function walkFrom(s: Nfs4Session, start: Buffer | undefined, comps: string[], path: string): Promise<{ root: Step; steps: Step[] }> {
-  const want = bitmap4(Attr4.TYPE, Attr4.FSID, Attr4.LEASE_TIME);
+/**
+ * Walk `comps` from `start` (undefined: the pseudo-root), four LOOKUPs per COMPOUND. With `partial`, a
+ * missing component ends the walk (the steps so far, and the status that ended it) instead of throwing.
+ */
+async function walkFrom(s: Nfs4Session, start: Buffer | undefined, comps: string[], path: string, partial = false): Promise<{ root: Step; steps: Step[]; missing?: number }> {
+  const want = bitmap4(Attr4.FSID, Attr4.LEASE_TIME);
   const pick = (r: Reply4, from: number): Step | undefined => {
     const fh = r.results[from];
     const ga = r.results[from + 1];
     if (fh?.op !== Nfs4Op.GETFH || fh.res.status !== 0 || ga?.op !== Nfs4Op.GETATTR || ga.res.status !== 0) return undefined;
     const v = ga.res.attrs.values;
     if (v.leaseTime) s.setLease(v.leaseTime);
-    return { name: '', fh: fh.res.object, fsid: `${v.fsid?.major}:${v.fsid?.minor}`, type: v.type ?? 0 };
+    return { name: '', fh: fh.res.object, fsid: `${v.fsid?.major}:${v.fsid?.minor}` };
   };
   const first = await s.compound(() => [start ? { op: Nfs4Op.PUTFH, args: { object: start } } : { op: Nfs4Op.PUTROOTFH, args: undefined }, { op: Nfs4Op.GETFH, args: undefined }, { op: Nfs4Op.GETATTR, args: { attrRequest: want } }], { label: 'mount' });
   const root = pick(first, 1);
@@ -69,6 +71,7 @@ async function walkFrom(s: Nfs4Session, start: Buffer | undefined, comps: string
     const r = await s.compound(() => ops, { label: 'mount' });
     for (let j = 0; j < part.length; j++) {
       const st = pick(r, 2 + j * 3);
+      if (!st && partial && r.status === Nfs4Stat.NOENT) return { root, steps, missing: r.status };
       if (!st) throw nfs4Error(r.status || Nfs4Stat.SERVERFAULT, 'mount', path);
       st.name = part[j];
       steps.push(st);
@@ -116,21 +119,19 @@ export async function connect4(given: ParsedNfsUrl, o: ResolvedOptions, minor: 1
       const under = comps.length >= ec.length && ec.every((c, i) => comps[i] === c);
       inner = under ? '/' + comps.slice(ec.length).join('/') : '/';
     } else {
-      const w = await walkFrom(session, undefined, comps, full);
+      // As v3, where MOUNT finds the export: the rest of the path need not exist (a cp destination).
+      const w = await walkFrom(session, undefined, comps, full, true);
       let cut = 0;
       let fsid = w.root.fsid;
       w.steps.forEach((st, i) => {
         if (st.fsid !== fsid) cut = i + 1;
         fsid = st.fsid;
       });
+      // Missing before any export was entered: no export there (mount.nfs then tries v3).
+      if (w.missing !== undefined && cut === 0) throw nfs4Error(w.missing, 'mount', full);
       exportPath = '/' + comps.slice(0, cut).join('/');
       root = cut === 0 ? w.root.fh : w.steps[cut - 1].fh;
       inner = '/' + comps.slice(cut).join('/');
-      const last = w.steps.length ? w.steps[w.steps.length - 1] : w.root;
-      if (last.type !== Ftype4.DIR && comps.length > 0) {
-        // A URL naming a file: its directory is where relative paths start, as on v3.
-        inner = '/' + comps.slice(cut, -1).join('/');
-      }
     }
     const ids = new IdMap(o.idmapDomain);
     const state = new Nfs4State(session);
