@@ -19,52 +19,15 @@
  * DESTROY_SESSION and DESTROY_CLIENTID.
  */
 import { randomBytes } from 'node:crypto';
-import type { OpaqueAuth } from '../../rpc/auth.js';
-import { NFS4_PROGRAM, NFS4_VERSION, Nfs4Op, Nfs4Proc, Nfs4Stat, nfs4StatName, ChannelDirFromClient4, ExchgId4Flag, type Nfs4Status } from '../../nfs4/constants.js';
-import { decodeCompoundRes, encodeCompoundArgs } from '../../nfs4/codec/compound.js';
-import type { Nfs4Limits } from '../../nfs4/codec/limits.js';
-import type { ChannelAttrs4, Compound4Res, Nfs4ArgOp, Nfs4ArgsMap, Nfs4KnownOp, Nfs4ResMap, Nfs4ResOp } from '../../nfs4/types.js';
+import { Nfs4Op, Nfs4Stat, nfs4StatName, type Nfs4Status } from '../../nfs4/constants.js';
+import type { ChannelAttrs4, Compound4Res, Nfs4ArgOp, Nfs4ResOp } from '../../nfs4/types.js';
 import { NfsError } from '../errors.js';
-import type { MountMode } from '../options.js';
-import { clientChannel, type RpcReply, type RpcTransport } from '../transport.js';
+import type { RpcReply, RpcTransport } from '../transport.js';
 import { SlotTable, type Slot } from './slots.js';
 import { nfs4Error, PURE_OPS } from './status.js';
+import { Wire4, closedError, publish, type CompoundOptions, type SessionOptions } from './wire4.js';
 
-export interface SessionOptions {
-  transports: RpcTransport[];
-  cred: OpaqueAuth;
-  minor: 1 | 2;
-  /** co_ownerid: the same for this client's whole life, so the server recognises it after a restart. */
-  owner: Buffer;
-  /** co_verifier: one per process start (a new one tells the server our earlier state is gone). */
-  verifier: Buffer;
-  /** Slots asked for (calls in flight); the server may grant fewer. */
-  maxRequests: number;
-  /** Largest request and reply asked for (the largest WRITE / READ plus headers). */
-  maxRequestSize: number;
-  maxResponseSize: number;
-  limits: Nfs4Limits;
-  mode: MountMode;
-  /** For messages: host:port. */
-  label: string;
-}
-
-export interface CompoundOptions {
-  /** For errors and traces: 'read', 'open' ... */
-  label: string;
-  /** Bytes of arguments (sizes the message buffer). */
-  sizeHint?: number;
-  /** sa_cachethis: the COMPOUND changes state, so a retransmission must be answered from the reply cache. */
-  cache?: boolean;
-  /** Keep the reply record: views of it (READ data) stay valid until `release()`. */
-  keep?: boolean;
-  /** Part of state recovery: goes out while recovery holds every other call back. */
-  recovery?: boolean;
-  /** Give up after this many ms without an answer, whatever the mount mode (lease renewal). */
-  softMs?: number;
-  /** Answer DELAY / GRACE to the caller instead of pausing and asking again. */
-  noRetry?: boolean;
-}
+export type { SessionOptions, CompoundOptions } from './wire4.js';
 
 /** A COMPOUND's results after SEQUENCE. */
 export interface Reply4 {
@@ -85,7 +48,6 @@ export interface SessionHooks {
 }
 
 const NOOP = () => undefined;
-const EMPTY_TAG = Buffer.alloc(0);
 /** A pause inside a call: it keeps the process alive, as the call it belongs to does (only the renewal timer does not). */
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -114,13 +76,16 @@ export class Nfs4Session {
   private clientGen = 0;
   private recovering?: Promise<void>;
   private closed = false;
-  private rr = 0;
   private lastReply = Date.now();
   private renewTimer?: NodeJS.Timeout;
   private renewing = false;
   private freshening?: Promise<void>;
 
-  constructor(readonly o: SessionOptions) {}
+  private readonly wire: Wire4;
+
+  constructor(readonly o: SessionOptions) {
+    this.wire = new Wire4(o);
+  }
 
   get minor(): number {
     return this.o.minor;
@@ -214,9 +179,9 @@ export class Nfs4Session {
         };
         let res: Compound4Res;
         let rep: RpcReply;
-        const t = this.pick();
+        const t = this.wire.pick();
         try {
-          ({ res, rep } = await this.send([seq, ...ops], o, t));
+          ({ res, rep } = await this.wire.send([seq, ...ops], o, t));
         } catch (e) {
           publish('nfs4.noanswer', { slot: slot.id, seqid, error: (e as Error).message });
           // No answer: the server may or may not have taken this sequence id (slots.ts, `uncertain`).
@@ -292,91 +257,21 @@ export class Nfs4Session {
     }
   }
 
-  /** A COMPOUND without SEQUENCE (EXCHANGE_ID, CREATE_SESSION, BIND_CONN_TO_SESSION, DESTROY_*). */
-  private async send(ops: Nfs4ArgOp[], o: CompoundOptions, t: RpcTransport, priority = false): Promise<{ res: Compound4Res; rep: RpcReply }> {
-    const rep = await t.call(
-      NFS4_PROGRAM,
-      NFS4_VERSION,
-      Nfs4Proc.COMPOUND,
-      this.o.cred,
-      (w) => encodeCompoundArgs(w, { tag: EMPTY_TAG, minorversion: this.o.minor, ops }),
-      (o.sizeHint ?? 256) + 64,
-      o.label,
-      o.softMs,
-      priority,
-    );
-    try {
-      return { res: decodeCompoundRes(rep.reader, this.o.limits), rep };
-    } catch (err) {
-      rep.release?.();
-      throw new NfsError('EPROTO', { syscall: o.label, description: `malformed COMPOUND reply: ${(err as Error).message}`, cause: err });
-    }
-  }
-
-  private async single<K extends Nfs4KnownOp>(op: { op: K; args: Nfs4ArgsMap[K] }, label: string, t = this.o.transports[0], softMs?: number, priority = false): Promise<Nfs4ResMap[K]> {
-    const { res, rep } = await this.send([op as Nfs4ArgOp], { label, softMs }, t, priority);
-    rep.release?.();
-    const r = res.results[0];
-    if (res.status === Nfs4Stat.MINOR_VERS_MISMATCH) throw new NfsError('EPROTONOSUPPORT', { syscall: label, description: `the server does not speak NFSv4.${this.o.minor}` });
-    if (!r || r.op !== op.op) throw nfs4Error(res.status || Nfs4Stat.SERVERFAULT, label, undefined, `no ${label} result`);
-    return r.res as Nfs4ResMap[K];
-  }
-
-  private pick(): RpcTransport {
-    const ts = this.o.transports;
-    if (ts.length === 1) return ts[0];
-    const start = this.rr++ % ts.length;
-    let t = ts[start];
-    for (let i = 1; i < ts.length; i++) {
-      const c = ts[(start + i) % ts.length];
-      if (c.outstanding < t.outstanding) t = c;
-    }
-    return t;
-  }
-
   // ---------------------------------------------------------------- client and session
 
   /** EXCHANGE_ID; returns whether the server still had this client confirmed (its state kept). */
   private async exchangeId(): Promise<boolean> {
-    const r = await this.single(
-      {
-        op: Nfs4Op.EXCHANGE_ID,
-        args: {
-          clientowner: { verifier: this.o.verifier, ownerid: this.o.owner },
-          flags: ExchgId4Flag.USE_NON_PNFS,
-          stateProtect: { how: 0 },
-          clientImplId: { domain: 'nfs-localio.dev', name: 'nfs-localio client (Node.js)', date: { seconds: 0n, nseconds: 0 } },
-        },
-      },
-      'exchange_id',
-    );
-    if (r.status !== 0) throw nfs4Error(r.status, 'exchange_id');
+    const r = await this.wire.exchangeId(this.o.owner, this.o.verifier);
     this.clientid = r.clientid;
     this.clientGen++;
     this.csSeq = r.sequenceid;
-    return (r.flags & ExchgId4Flag.CONFIRMED_R) !== 0;
+    return r.confirmed;
   }
 
   /** CREATE_SESSION on the current client id; the status when the server refuses. */
   private async createSession(): Promise<number> {
-    const fore: ChannelAttrs4 = {
-      headerPadSize: 0,
-      maxRequestSize: this.o.maxRequestSize,
-      maxResponseSize: this.o.maxResponseSize,
-      maxResponseSizeCached: 16 * 1024,
-      maxOperations: 16,
-      maxRequests: this.o.maxRequests,
-    };
-    // No back channel: we take no delegations and no callbacks (docs/nfs4.md).
-    const back: ChannelAttrs4 = { headerPadSize: 0, maxRequestSize: 4096, maxResponseSize: 4096, maxResponseSizeCached: 0, maxOperations: 2, maxRequests: 1 };
-    const r = await this.single(
-      { op: Nfs4Op.CREATE_SESSION, args: { clientid: this.clientid, sequence: this.csSeq, flags: 0, foreChanAttrs: fore, backChanAttrs: back, cbProgram: 0x40000000, secParms: [{ flavor: 0 }] } },
-      'create_session',
-    );
-    if (r.status !== 0) {
-      if (r.status === Nfs4Stat.STALE_CLIENTID || r.status === Nfs4Stat.SEQ_MISORDERED) return r.status;
-      throw nfs4Error(r.status, 'create_session');
-    }
+    const r = await this.wire.createSession(this.clientid, this.csSeq, this.o);
+    if ('refused' in r) return r.refused;
     this.csSeq = (this.csSeq + 1) >>> 0;
     this.sessionid = Buffer.from(r.sessionid);
     this.sessionGen++;
@@ -395,15 +290,7 @@ export class Nfs4Session {
   async bindConn(t: RpcTransport): Promise<void> {
     if (this.closed) return;
     this.stats.rebinds++;
-    const r = await this.single(
-      { op: Nfs4Op.BIND_CONN_TO_SESSION, args: { sessid: this.sessionid, dir: ChannelDirFromClient4.FORE, useConnInRdmaMode: false } },
-      'bind_conn_to_session',
-      t,
-      Math.max(2000, t.opts.timeout),
-      true,
-    );
-    // BADSESSION here (the server restarted) is found again by the calls retransmitted next, which recover.
-    if (r.status !== 0 && r.status !== Nfs4Stat.BADSESSION && r.status !== Nfs4Stat.DEADSESSION) throw nfs4Error(r.status, 'bind_conn_to_session');
+    await this.wire.bindConn(t, this.sessionid);
   }
 
   /** Recovery, once however many calls ask for it: other calls wait (compound()) until it is done. */
@@ -503,9 +390,7 @@ export class Nfs4Session {
     this.slots.close(closedError('close'));
     const t = this.o.transports[0];
     if (t.isClosed) return;
-    const softMs = Math.min(2000, t.opts.timeout);
-    await this.single({ op: Nfs4Op.DESTROY_SESSION, args: { sessionid: this.sessionid } }, 'destroy_session', t, softMs).catch(() => undefined);
-    await this.single({ op: Nfs4Op.DESTROY_CLIENTID, args: { clientid: this.clientid } }, 'destroy_clientid', t, softMs).catch(() => undefined);
+    await this.wire.destroy(t, this.sessionid, this.clientid);
   }
 
   /** Every connection is gone (destroy()): no more calls, no timers. */
@@ -516,14 +401,6 @@ export class Nfs4Session {
   }
 }
 
-/** A session event on the client's diagnostics_channel (transport.ts clientChannel). */
-function publish(event: string, o: Record<string, unknown>): void {
-  if (clientChannel.hasSubscribers) clientChannel.publish({ event, ...o });
-}
-
-function closedError(label: string): NfsError {
-  return new NfsError('ECONNABORTED', { syscall: label, description: 'the NFS client is closed' });
-}
 
 function once(f: () => void): () => void {
   let done = false;
