@@ -10,8 +10,9 @@
  * - a lost reply: the call goes again on a new connection, bound to the
  *   session (BIND_CONN_TO_SESSION) first, on the same slot and sequence id,
  *   and the server answers from its reply cache;
- * - a client that stopped renewing its lease loses its state: only the
- *   handles that held it fail (EIO), new opens work.
+ * - an idle client keeps its lease (and its lock) by renewing it; a client
+ *   that stopped renewing loses its state: only the handles that held it
+ *   fail (EIO), new opens work.
  * Nothing is timed: the tests wait on events; timeouts are the client's own.
  */
 import { describe, it, before, after } from 'node:test';
@@ -29,6 +30,7 @@ import { freePort, startServer, type ServerProcess } from '../helpers/server-pro
 import { startRpcProxy } from '../helpers/rpc-proxy.js';
 import { startGraceGanesha } from '../helpers/ganesha-grace.js';
 import { LockChild } from '../helpers/lock-child-proc.js';
+import { waitFor } from '../helpers/peers.js';
 import { ganeshaSkip, oursV4Skip, rejection } from './targets.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -190,6 +192,30 @@ function restartSuite(name: string, skip: string | false, make: () => Promise<Re
       } finally {
         await c.close();
         await proxy.close();
+      }
+    });
+
+    it('an idle client renews its lease: its lock outlives three lease periods of silence', async () => {
+      const file = '/renewed.bin';
+      fs.writeFileSync(path.join(s.dir, file), 'z');
+      const c = await connect(s.url(), { localio: false });
+      const other = await connect(s.url());
+      try {
+        const h = await c.open(file, 'r+');
+        await h.lock();
+        const lease = c.v4!.session.leaseMs;
+        const r0 = c.v4!.session.stats.renewals;
+        // Nothing from this client but its renewals (each a lone SEQUENCE after a third of the lease idle).
+        await waitFor('three renewals', () => c.v4!.session.stats.renewals >= r0 + 3, 20 * lease);
+        const oh = await other.open(file, 'r+');
+        assert.equal((await rejection(oh.lock({ start: 0, length: 1 }))).code, 'EAGAIN', 'the lock is still held');
+        assert.equal(c.v4!.session.stats.recoveries, 0, 'the session never lapsed');
+        await h.close();
+        await oh.lock({ start: 0, length: 1 });
+        await oh.close();
+      } finally {
+        await c.close();
+        await other.close();
       }
     });
 
