@@ -144,7 +144,7 @@ export function chartsFrom(results: Record<string, any>): Chart[] {
     ]);
     charts.push({
       file: 'client-v4-vs-v3.svg',
-      title: 'Our client over NFSv4.1 vs over NFSv3, same server (npm run bench:v4)',
+      title: 'Our client over NFSv4.1 vs over NFSv3, same server (npm run bench:client-v4)',
       subtitle: `${v4.date.slice(0, 10)}, ${v4.cpus} cores, ${Math.round(v4.sizeBytes / 2 ** 20)} MiB cp in and out, median of ${v4.runs}`,
       panels,
     });

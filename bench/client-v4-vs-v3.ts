@@ -1,5 +1,5 @@
 /**
- * npm run bench:v4 — our client over NFSv4.1 vs over NFSv3, against the
+ * npm run bench:client-v4 — our client over NFSv4.1 vs over NFSv3, against the
  * same server, in one run: a BENCH_SIZE_MB file (1 GiB by default) copied
  * out of the export (read) and into it (write) with `nfs-localio cp -q`,
  * the URL's version= the only difference. Against our server (a separate
