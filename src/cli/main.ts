@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { setLogLevel, type LogLevel } from '../util/log.js';
+import { cliDefaults } from './defaults.js';
 
 // Subcommands are imported when they run: a client command does not pay for loading the server
 // (measured: ~70 ms of start-up), nor `serve` for the client.
@@ -26,13 +27,22 @@ function leaseTime(v: string): number {
   return n;
 }
 
+function nfsVersion(v: string): string {
+  if (!/^(3|4|4\.1|4\.2|auto)$/.test(v)) throw new InvalidArgumentError('3, 4, 4.1, 4.2 or auto');
+  return v;
+}
+
 /** Entry point of the `nfs-localio` command. Resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
   const program = new Command('nfs-localio')
     .description('User-space NFSv3 server and client with LOCALIO')
     .option('--log-level <level>', 'debug | info | warn | error | silent', 'info')
-    .hook('preAction', (cmd) => setLogLevel(cmd.opts().logLevel as LogLevel))
+    .option('--nfs-version <v>', 'client commands: the NFS version of URLs without version= (3, 4, 4.1, 4.2 or auto: 4.2, 4.1, then 3)', nfsVersion)
+    .hook('preAction', (cmd) => {
+      setLogLevel(cmd.opts().logLevel as LogLevel);
+      cliDefaults.nfsVersion = cmd.opts().nfsVersion as string | undefined;
+    })
     .exitOverride();
 
   program
@@ -61,7 +71,7 @@ export async function main(argv: string[]): Promise<number> {
       code = await serve(dir, o);
     });
 
-  // client subcommands (URLs: nfs://HOST[:PORT]/EXPORT/PATH?nfsport=N&mountport=N&uid=N&gid=N)
+  // client subcommands (URLs: nfs://HOST[:PORT]/EXPORT/PATH?version=V&nfsport=N&mountport=N&uid=N&gid=N)
   program
     .command('ls')
     .description('list directory contents on an NFS export, like ls(1)')

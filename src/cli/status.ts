@@ -6,12 +6,12 @@
  * connect as a client, let the LOCALIO probe finish, and print its state.
  * A table on a terminal, JSON with --json.
  */
-import { connect } from '../client/index.js';
+
 import { defaultStateDir } from '../export/index.js';
 import { askControl, controlSocketPath, listControlSockets } from '../server/control.js';
 import type { NfsServerStatus } from '../server/server.js';
 import type { LocalioClientStatus } from '../localio/client.js';
-import { complain, why } from './nfs-common.js';
+import { complain, connectUrl, versionName, why } from './nfs-common.js';
 
 export interface StatusOptions {
   port?: number;
@@ -111,8 +111,9 @@ function formatNfs4(st: NfsServerStatus): string {
   return out;
 }
 
-export function formatClientStatus(url: string, st: LocalioClientStatus): string {
+export function formatClientStatus(url: string, st: LocalioClientStatus, version?: string): string {
   let out = `LOCALIO for ${url}: ${st.state}${st.reason ? ` — ${st.reason}` : ''} (since ${st.since})\n`;
+  if (version) out += `  protocol ${version}\n`;
   if (st.server) out += `  server instance ${st.server.instance} over ${st.server.channel}\n`;
   out += `  cross-process: ${st.crossProcess ? 'available' : `unavailable (${st.crossProcessReason})`}\n`;
   out += `  probes ${st.probes}, enabled ${st.enables}, disabled ${st.disables}, fallbacks ${st.fallbacks}, invalidations ${st.invalidations}, open files ${st.openFiles}\n`;
@@ -127,11 +128,11 @@ export function formatClientStatus(url: string, st: LocalioClientStatus): string
 export async function status(o: StatusOptions): Promise<number> {
   if (o.client) {
     try {
-      const c = await connect(o.client);
+      const c = await connectUrl(o.client);
       try {
         await c.localio.settled();
         const st = c.localio.status();
-        process.stdout.write(o.json ? JSON.stringify(st, null, 2) + '\n' : formatClientStatus(o.client, st));
+        process.stdout.write(o.json ? JSON.stringify({ version: c.version, ...st }, null, 2) + '\n' : formatClientStatus(o.client, st, versionName(c)));
         return st.state === 'local' ? 0 : 3;
       } finally {
         await c.close();

@@ -12,6 +12,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
 import { assertGuest, checkRootSquash, prepareRootSquash, prepareSemantics, withExport } from '../helpers/kernel-guest.js';
+import { connect, type NfsError } from '../../src/index.js';
+import { oursV4Skip } from '../helpers/v4-server.js';
 import {
   GUEST_DIR,
   KERNEL_CLIENT_DIR,
@@ -30,6 +32,8 @@ import {
 const skip = needKernelClient();
 // smoke.sh (chown, AUTH_SYS owners), semantics.sh (mknod b/c) and root_squash need a root server
 const skipRoot = skip || needRoot('kernel-client tests that need a root server');
+// the lock test mounts NFSv4.1: only once our server speaks it
+const v4Skip = skip || (await oursV4Skip());
 
 test('smoke.sh as shipped: 36 passed, 0 failed; the host sees what the guest wrote', { skip: skipRoot }, async (t) => {
   await withExport('rw,insecure,no_root_squash', () => undefined, async ({ exp, server }) => {
@@ -183,4 +187,33 @@ test('file handles survive server restarts (SIGTERM, then SIGKILL) while the gue
     removeDir(exp);
     removeDir(state);
   }
+});
+
+test('NFSv4.1 locks between the kernel client and ours: each refused while the other holds the file, granted once it unlocks', { skip: skipRoot || v4Skip }, async (t) => {
+  await withExport('rw,insecure,no_root_squash', (exp) => fs.writeFileSync(path.join(exp, 'locked.bin'), 'x'.repeat(100)), async ({ exp, server }) => {
+    const c = await connect(`nfs://127.0.0.1${exp}?version=4.1&nfsport=${server.port}&mountport=${server.port}`);
+    try {
+      const h = await c.open('/locked.bin', 'r+');
+      await h.lock();
+      const guest = startKernelClient({ port: server.port, exportPath: exp, script: path.join(GUEST_DIR, 'lock4.sh'), nfsVers: '4.1' });
+      try {
+        await waitFor('the guest to be refused', () => fs.existsSync(path.join(exp, 'guest-denied')) || guest.child.exitCode !== null);
+        await h.unlock();
+        await waitFor('the guest to hold the lock', () => fs.existsSync(path.join(exp, 'guest-holds')) || guest.child.exitCode !== null);
+        const e = await h.lock().then(
+          () => undefined,
+          (x: NfsError) => x,
+        );
+        assert.equal(e?.code, 'EAGAIN', 'our lock is refused while the kernel client holds it');
+        fs.writeFileSync(path.join(exp, 'host-denied'), '');
+        await assertGuest(t, await guest.done, server, 2);
+      } finally {
+        await guest.kill();
+      }
+      await h.lock(); // the guest let go (its process ended)
+      await h.close();
+    } finally {
+      await c.close();
+    }
+  });
 });
