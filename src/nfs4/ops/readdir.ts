@@ -80,34 +80,27 @@ export const readdir: OpRow<26> = {
       fill: for (;;) {
         const page = b.readdirPlus ? await b.readdirPlus(dir.node, cookie, PAGE) : await b.readdir(dir.node, cookie, PAGE);
         for (const e of page.entries) {
-          // The common case: listed with attributes, no junction possible — written straight by the plan.
-          if (plan && (e as DirPlusEntry).node && (e as DirPlusEntry).attrs && !crossing) {
-            const at = w.length;
-            writeEntry4Head(w, e.cookie, e.name);
-            writeFattr4(w, plan, c.env, c.minor, { exp: dir.export, node: (e as DirPlusEntry).node, attrs: (e as DirPlusEntry).attrs });
-            if (w.length + RESOK_BYTES > max) {
-              if (count === 0) return { status: Nfs4Stat.TOOSMALL };
-              w.truncate(at);
-              break fill;
-            }
-            count++;
-            cookie = e.cookie;
-            continue;
-          }
-          let attrs: Fattr4;
-          try {
-            const got = entryAttrs(c, dir, e as Partial<DirPlusEntry> & { name: string }, a.attrRequest);
-            attrs = got instanceof Promise ? await got : got;
-          } catch (err) {
-            const st = toNfs4Stat(err);
-            // Gone between the listing and now: not an entry any more.
-            if (st === Nfs4Stat.NOENT || st === Nfs4Stat.STALE) continue;
-            if (!withError) return { status: st };
-            attrs = errorAttrs(st);
-          }
-          if (attrs.mask.length === 0 && c.env.exports.pseudo() === dir.export) continue;
           const at = w.length;
-          writeEntry4(w, { cookie: e.cookie, name: e.name, attrs });
+          const listed = e as Partial<DirPlusEntry> & { name: string };
+          if (plan && listed.node && listed.attrs && !crossing) {
+            // The common case: listed with attributes, no junction possible — written straight by the plan.
+            writeEntry4Head(w, e.cookie, e.name);
+            writeFattr4(w, plan, c.env, c.minor, { exp: dir.export, node: listed.node, attrs: listed.attrs });
+          } else {
+            let attrs: Fattr4;
+            try {
+              const got = entryAttrs(c, dir, listed, a.attrRequest);
+              attrs = got instanceof Promise ? await got : got;
+            } catch (err) {
+              const st = toNfs4Stat(err);
+              // Gone between the listing and now: not an entry any more.
+              if (st === Nfs4Stat.NOENT || st === Nfs4Stat.STALE) continue;
+              if (!withError) return { status: st };
+              attrs = errorAttrs(st);
+            }
+            if (attrs.mask.length === 0 && c.env.exports.pseudo() === dir.export) continue;
+            writeEntry4(w, { cookie: e.cookie, name: e.name, attrs });
+          }
           if (w.length + RESOK_BYTES > max) {
             if (count === 0) return { status: Nfs4Stat.TOOSMALL };
             // Back out the entry that did not fit: the next READDIR starts with it.
