@@ -32,6 +32,7 @@ export abstract class BackendDecorator implements Backend {
   readSpliced?: (node: Node, offset: bigint, count: number) => Promise<SplicedRead | undefined>;
   readdirPlus?: (dir: Node, cookie: bigint, limit: number) => Promise<DirPlusPage>;
   openFd?: (node: Node, mode: 'r' | 'rw') => Promise<LocalFd>;
+  hold?: Backend['hold'];
   seek?: Backend['seek'];
   allocate?: Backend['allocate'];
   deallocate?: Backend['deallocate'];
@@ -50,6 +51,7 @@ export abstract class BackendDecorator implements Backend {
     if (inner.readSpliced) this.readSpliced = inner.readSpliced.bind(inner);
     if (inner.readdirPlus) this.readdirPlus = inner.readdirPlus.bind(inner);
     if (inner.openFd) this.openFd = inner.openFd.bind(inner);
+    if (inner.hold) this.hold = inner.hold.bind(inner);
     if (inner.seek) this.seek = inner.seek.bind(inner);
     if (inner.allocate) this.allocate = inner.allocate.bind(inner);
     if (inner.deallocate) this.deallocate = inner.deallocate.bind(inner);

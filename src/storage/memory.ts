@@ -62,6 +62,8 @@ interface Inode {
   mtime: bigint;
   ctime: bigint;
   rdev: { major: number; minor: number };
+  /** Backend.hold counts: a removed file stays (nlink 0) until the last is let go. */
+  holds?: number;
   /** Regular files. */
   size: number;
   chunks?: Map<number, Buffer>;
@@ -207,7 +209,7 @@ export class MemoryBackend implements Backend {
     if (ino.type === 'dir') ino.nlink = 0;
     else ino.nlink--;
     ino.ctime = t;
-    if (ino.nlink <= 0) this.free(ino);
+    if (ino.nlink <= 0 && !ino.holds) this.free(ino);
   }
 
   private newChild(dir: Node, name: string, type: FileType, mode: number, owner: Owner): Inode {
@@ -235,6 +237,18 @@ export class MemoryBackend implements Backend {
     const ino = this.inodes.get(Number(key.readBigUInt64BE(9)));
     if (ino === undefined) throw storageError('ESTALE', 'stale key');
     return this.node(ino);
+  }
+
+  async hold(node: Node): Promise<() => void> {
+    const i = this.live(node);
+    if (i.type !== 'reg') throw storageError('EINVAL', 'only regular files are held open');
+    i.holds = (i.holds ?? 0) + 1;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      if (--i.holds! === 0 && i.nlink <= 0 && this.inodes.get(i.id) === i) this.free(i);
+    };
   }
 
   async getattr(node: Node): Promise<Attrs> {

@@ -272,7 +272,7 @@ export class PosixBackend implements Backend {
   async getattr(node: Node): Promise<Attrs> {
     const n = this.c.asNode(node);
     this.c.ensureOpen();
-    const e = this.c.fds.peek(n.ino, n.gen);
+    const e = this.r.pins.fd(n.ino, n.gen) === undefined ? this.c.fds.peek(n.ino, n.gen) : undefined;
     if (e !== undefined) {
       // An open file: its descriptor follows it through renames; nlink 0 means removed behind our back.
       const st = this.scratch;
@@ -387,6 +387,13 @@ export class PosixBackend implements Backend {
   commit(node: Node, _offset: bigint, _count: number): Promise<void> {
     return this.data.commit(node);
   }
+  hold(node: Node): Promise<() => void> {
+    const n = this.c.asNode(node);
+    this.c.ensureOpen();
+    // Descriptors opened through the pin may be all that is left of a removed file: they go with it.
+    return this.c.shared(() => this.r.pin(n, () => this.c.fds.evict(n.ino)));
+  }
+
   openFd(node: Node, mode: 'r' | 'rw'): Promise<LocalFd> {
     return this.data.openFd(node, mode);
   }

@@ -262,6 +262,13 @@ export interface Backend {
   listxattr?(node: Node): Promise<string[]>;
   removexattr?(node: Node, name: string): Promise<void>;
 
+  /**
+   * Keep a regular file reachable by its node until the returned function is called, even after its
+   * last name is removed (nlink 0), as an open descriptor does in POSIX: NFSv4 OPEN holds the file
+   * it opened until CLOSE. Without it a removed file's node is ESTALE at once.
+   */
+  hold?(node: Node): Promise<() => void>;
+
   /** Open a real descriptor on a regular file (LOCALIO). Only when `localFd`. */
   openFd?(node: Node, mode: 'r' | 'rw'): Promise<LocalFd>;
 

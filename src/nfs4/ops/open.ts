@@ -137,7 +137,10 @@ export const open: OpRow<18> = {
       const fh = c.env.gate.compose(exp, opened.node);
       const may = opened.created ? May.NONE : (access & Open4Share.ACCESS_READ ? May.READ : 0) | (access & Open4Share.ACCESS_WRITE ? May.WRITE : 0);
       const file = await c.env.gate.verify(fh, c.caller(), { type: 'reg', may });
-      const r = c.env.state.files.open(c.client!, a.owner.owner, fileKey(file), fh, access, a.shareDeny);
+      // The open holds the file: removed while open, it stays readable and writable until CLOSE.
+      const key = fileKey(file);
+      const hold = c.env.state.files.files.get(key)?.release === undefined ? await file.export.backend.hold?.(file.node) : undefined;
+      const r = c.env.state.files.open(c.client!, a.owner.owner, key, fh, access, a.shareDeny, hold);
       if (r.status !== 0) return { status: r.status };
       const stateid = { seqid: r.state.seqid, other: r.state.other };
       c.fh = fh;

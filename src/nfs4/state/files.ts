@@ -57,7 +57,10 @@ export class Files {
   }
 
   private maybeDropFile(f: FileRecord): void {
-    if (f.opens.size === 0 && f.lockStates.size === 0) this.files.delete(f.key);
+    if (f.opens.size > 0 || f.lockStates.size > 0) return;
+    this.files.delete(f.key);
+    f.release?.();
+    f.release = undefined;
   }
 
   private owner(c: ClientRecord, kind: 'open' | 'lock', owner: Buffer): OwnerRecord | undefined {
@@ -104,9 +107,18 @@ export class Files {
 
   /**
    * OPEN's state: the owner's open of the file, made or upgraded by access/deny. NFS4ERR_SHARE_DENIED
-   * when another owner's open denies what is asked or has what is denied.
+   * when another owner's open denies what is asked or has what is denied. `release` lets go of a
+   * hold on the file the caller took for it: kept by the file's record while it lives, else let go.
    */
-  open(c: ClientRecord, ownerBytes: Buffer, key: string, fh: Buffer, access: number, deny: number): Status<{ state: OpenState }> {
+  open(c: ClientRecord, ownerBytes: Buffer, key: string, fh: Buffer, access: number, deny: number, release?: () => void): Status<{ state: OpenState }> {
+    const r = this.openState(c, ownerBytes, key, fh, access, deny);
+    // The file record keeps one hold on the file (FileRecord.release) for as long as it lives.
+    if (r.status === 0 && r.state.file.release === undefined) r.state.file.release = release;
+    else release?.();
+    return r;
+  }
+
+  private openState(c: ClientRecord, ownerBytes: Buffer, key: string, fh: Buffer, access: number, deny: number): Status<{ state: OpenState }> {
     const o = this.owner(c, 'open', ownerBytes);
     if (!o) return { status: Nfs4Stat.RESOURCE };
     const existing = o.states.get(key) as OpenState | undefined;

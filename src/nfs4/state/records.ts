@@ -69,6 +69,11 @@ export interface FileRecord {
   readonly locks: RangeLocks;
   /** Lock states on it (their owners' locks live in `locks`). */
   readonly lockStates: Set<LockState>;
+  /**
+   * Lets go of what keeps the file reachable while it is open (the storage's hold: an open file
+   * outlives its last name, as in POSIX); called when the record goes with its last open.
+   */
+  release?: () => void;
 }
 
 export interface StateBase {
