@@ -5,7 +5,8 @@
  * "ok ...", or the errno name (EAGAIN, ENXIO ...), so the script compares words.
  *
  *   lock FILE r|w|u START LEN [HOLD]  fcntl F_SETLK; with HOLD seconds, keep it that long
- *   lockw FILE r|w START LEN          fcntl F_SETLKW (blocks); prints the seconds it waited
+ *   lockw FILE r|w START LEN [UNTIL]  fcntl F_SETLKW (blocks); prints the seconds it waited; with
+ *                                     UNTIL (a path), holds the lock until that file exists (120 s at most)
  *   getlk FILE r|w START LEN          fcntl F_GETLK: "unlocked" or "locked r|w START LEN"
  *   seek FILE OFFSET data|hole        lseek SEEK_DATA / SEEK_HOLE
  *   alloc|punch FILE OFFSET LEN       fallocate (0 / PUNCH_HOLE|KEEP_SIZE)
@@ -30,7 +31,7 @@ static const char *ename(int e) {
   switch (e) {
 #define E(x) case x: return #x;
     E(EAGAIN) E(EACCES) E(EPERM) E(ENOENT) E(ENXIO) E(EINVAL) E(EBADF) E(EOPNOTSUPP) E(ENODATA) E(EEXIST)
-    E(EXDEV) E(ENOSPC) E(EIO) E(ENOLCK) E(EDEADLK) E(E2BIG) E(ERANGE) E(ENOSYS) E(EISDIR) E(EROFS) E(ETXTBSY)
+    E(EXDEV) E(ENOSPC) E(EIO) E(ENOLCK) E(EDEADLK) E(E2BIG) E(ERANGE) E(ENOSYS) E(EISDIR) E(EROFS) E(ETXTBSY) E(ETIMEDOUT)
 #undef E
     default: return "EOTHER";
   }
@@ -74,7 +75,10 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "lockw")) printf("ok %d\n", (int)(now() - t0));
     else printf("ok\n");
     fflush(stdout);
-    if (argc > 6) sleep((unsigned)atoi(argv[6]));
+    if (argc > 6 && !strcmp(cmd, "lockw")) {
+      for (int i = 0; i < 1200 && access(argv[6], F_OK) != 0; i++) usleep(100000);
+      if (access(argv[6], F_OK) != 0) return fail(ETIMEDOUT);
+    } else if (argc > 6) sleep((unsigned)atoi(argv[6]));
     return 0;
   }
   if (!strcmp(cmd, "seek")) {

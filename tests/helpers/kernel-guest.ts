@@ -6,8 +6,20 @@ import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { startServer, type ServerProcess } from './server-process.js';
-import { describe, guestSummary, privateTempDir, removeDir, tempDir, type RunResult } from './peers.js';
+import { GUEST_DIR, describe, guestSummary, privateTempDir, removeDir, tempDir, type RunResult } from './peers.js';
+
+/**
+ * A directory holding nfs4tool (tests/guest/nfs4tool.c) built static — the guest has only busybox —
+ * to hand to the guest as /kvmnfs/files/ (`files`). The caller removes it.
+ */
+export function buildGuestTool(): string {
+  const dir = tempDir('nfsl-nfs4tool-');
+  const r = spawnSync('gcc', ['-static', '-O2', '-Wall', '-o', path.join(dir, 'nfs4tool'), path.join(GUEST_DIR, 'nfs4tool.c')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `gcc -static nfs4tool.c:\n${r.stderr}`);
+  return dir;
+}
 
 export interface Fixture {
   exp: string;

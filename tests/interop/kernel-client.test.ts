@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
-import { assertGuest, checkRootSquash, prepareRootSquash, prepareSemantics, withExport } from '../helpers/kernel-guest.js';
+import { assertGuest, buildGuestTool, checkRootSquash, prepareRootSquash, prepareSemantics, withExport } from '../helpers/kernel-guest.js';
 import { connect, type NfsError } from '../../src/index.js';
 import { oursV4Skip } from '../helpers/v4-server.js';
 import {
@@ -192,10 +192,11 @@ test('file handles survive server restarts (SIGTERM, then SIGKILL) while the gue
 test('NFSv4.1 locks between the kernel client and ours: each refused while the other holds the file, granted once it unlocks', { skip: skipRoot || v4Skip }, async (t) => {
   await withExport('rw,insecure,no_root_squash', (exp) => fs.writeFileSync(path.join(exp, 'locked.bin'), 'x'.repeat(100)), async ({ exp, server }) => {
     const c = await connect(`nfs://127.0.0.1${exp}?version=4.1&nfsport=${server.port}&mountport=${server.port}`);
+    const files = buildGuestTool();
     try {
       const h = await c.open('/locked.bin', 'r+');
       await h.lock();
-      const guest = startKernelClient({ port: server.port, exportPath: exp, script: path.join(GUEST_DIR, 'lock4.sh'), nfsVers: '4.1' });
+      const guest = startKernelClient({ port: server.port, exportPath: exp, script: path.join(GUEST_DIR, 'lock4.sh'), files, nfsVers: '4.1' });
       try {
         await waitFor('the guest to be refused', () => fs.existsSync(path.join(exp, 'guest-denied')) || guest.child.exitCode !== null);
         await h.unlock();
@@ -204,9 +205,9 @@ test('NFSv4.1 locks between the kernel client and ours: each refused while the o
           () => undefined,
           (x: NfsError) => x,
         );
-        assert.equal(e?.code, 'EAGAIN', 'our lock is refused while the kernel client holds it');
+        assert.equal(e?.code, 'EAGAIN', `our lock is refused while the kernel client holds it; the guest so far:\n${guest.output()}`);
         fs.writeFileSync(path.join(exp, 'host-denied'), '');
-        await assertGuest(t, await guest.done, server, 2);
+        await assertGuest(t, await guest.done, server, 4);
       } finally {
         await guest.kill();
       }
@@ -214,6 +215,7 @@ test('NFSv4.1 locks between the kernel client and ours: each refused while the o
       await h.close();
     } finally {
       await c.close();
+      removeDir(files);
     }
   });
 });

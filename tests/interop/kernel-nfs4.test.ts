@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { GUEST_DIR, KERNEL_CLIENT_DIR, md5File, needKernelClient, needRoot, runKernelClient, tempDir, removeDir } from '../helpers/peers.js';
-import { assertGuest, checkRootSquash, prepareRootSquash, prepareSemantics, withExport } from '../helpers/kernel-guest.js';
+import { assertGuest, buildGuestTool, checkRootSquash, prepareRootSquash, prepareSemantics, withExport } from '../helpers/kernel-guest.js';
 import { V4Conn, V4Session } from '../helpers/nfs4-test-client.js';
 
 const skip = needKernelClient() || needRoot('kernel-client NFSv4 tests');
@@ -41,19 +41,11 @@ for (const [kernel, vers] of COMBOS) {
   });
 }
 
-/** nfs4tool, built static for the guest (it has only busybox). */
-function buildTool(): string {
-  const dir = tempDir('nfsl-nfs4tool-');
-  const r = spawnSync('gcc', ['-static', '-O2', '-Wall', '-o', path.join(dir, 'nfs4tool'), path.join(GUEST_DIR, 'nfs4tool.c')], { encoding: 'utf8' });
-  assert.equal(r.status, 0, `gcc -static nfs4tool.c:\n${r.stderr}`);
-  return dir;
-}
-
 const MANY = 10_000;
 
 for (const [kernel, vers] of [['6.1', '4.1'], ['6.12', '4.2']] as const) {
   test(`nfs4.sh over NFSv${vers}, kernel ${kernel}: locks, share deny, 10,000 entries${vers === '4.2' ? ', SEEK, fallocate, COPY, xattrs' : ''}`, { skip }, async (t) => {
-    const files = buildTool();
+    const files = buildGuestTool();
     try {
       await withExport(
         'rw,insecure,no_root_squash',
