@@ -3,7 +3,7 @@
   "targets": [
     {
       "target_name": "nfs_localio_fdpass",
-      "sources": ["native/fdpass.c", "native/fsat.c"],
+      "sources": ["native/fdpass.c", "native/fsat.c", "native/fsdata.c"],
       "defines": ["NAPI_VERSION=8"],
       "cflags": ["-Wall", "-Wextra"],
       "cflags_c": ["-std=gnu11"],

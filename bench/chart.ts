@@ -111,8 +111,9 @@ export function chartsFrom(results: Record<string, any>): Chart[] {
       ],
     });
   }
-  const lo = results.localio;
-  if (lo) {
+  for (const key of ['localio', 'localio-v4.1', 'localio-v4.2']) {
+    const lo = results[key];
+    if (!lo) continue;
     const targets: any[] = lo.targets ?? [];
     const note = (k: string) =>
       targets
@@ -120,8 +121,8 @@ export function chartsFrom(results: Record<string, any>): Chart[] {
         .map((t) => `${t.ratio.startsWith('LOCALIO/wire') ? 'vs wire' : 'vs raw'} ${t.value.toFixed(1)}× ${mark(t.pass)}`)
         .join(', ');
     charts.push({
-      file: 'localio.svg',
-      title: 'LOCALIO vs the wire vs raw fs, one client and server, two processes (npm run bench:localio)',
+      file: `${key}.svg`,
+      title: `LOCALIO vs the wire vs raw fs${key === 'localio' ? '' : `, NFSv${lo.version}`}, one client and server, two processes (npm run bench:localio)`,
       subtitle: `${lo.date.slice(0, 10)}, ${lo.machine.cores} × ${lo.machine.cpu}, Linux ${lo.machine.kernel}, ${lo.params.fileMiB} MiB file, median of ${lo.params.runs}`,
       panels: Object.entries<any>(lo.workloads).map(([k, w]) => ({
         title: w.label.replace(' random', '').replace(' sequential', ' seq.'),
@@ -135,12 +136,25 @@ export function chartsFrom(results: Record<string, any>): Chart[] {
       })),
     });
   }
+  const v4 = results['client-v4-vs-v3'];
+  if (v4) {
+    const panels = Object.values<any>(v4.results).flatMap((r) => [
+      { title: `${r.server} read`, unit: 'MB/s (higher is better)', bars: [{ label: 'NFSv3', value: r.v3.readMBps, color: COLORS.wire }, { label: 'NFSv4.1', value: r['v4.1'].readMBps, color: COLORS.ours }], note: `${r.ratios.read.toFixed(2)}× (target ≥ 0.9×) ${mark(r.targets.readMet)}` },
+      { title: `${r.server} write`, unit: 'MB/s (higher is better)', bars: [{ label: 'NFSv3', value: r.v3.writeMBps, color: COLORS.wire }, { label: 'NFSv4.1', value: r['v4.1'].writeMBps, color: COLORS.ours }], note: `${r.ratios.write.toFixed(2)}× (target ≥ 0.9×) ${mark(r.targets.writeMet)}` },
+    ]);
+    charts.push({
+      file: 'client-v4-vs-v3.svg',
+      title: 'Our client over NFSv4.1 vs over NFSv3, same server (npm run bench:client-v4)',
+      subtitle: `${v4.date.slice(0, 10)}, ${v4.cpus} cores, ${Math.round(v4.sizeBytes / 2 ** 20)} MiB cp in and out, median of ${v4.runs}`,
+      panels,
+    });
+  }
   return charts;
 }
 
 export function loadResults(dir: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const name of ['server-vs-ganesha', 'client-vs-libnfs', 'localio']) {
+  for (const name of ['server-vs-ganesha', 'client-vs-libnfs', 'localio', 'localio-v4.1', 'localio-v4.2', 'client-v4-vs-v3']) {
     const p = path.join(dir, `${name}.json`);
     if (fs.existsSync(p)) out[name] = JSON.parse(fs.readFileSync(p, 'utf8'));
   }

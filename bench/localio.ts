@@ -23,7 +23,12 @@
  * server, and writes bench/results/localio.json. Data read through every path is compared with the file
  * before and after.
  *
- * Environment: BENCH_FILE_MB (256), BENCH_RUNS (3), BENCH_SECONDS (2), BENCH_SLICES (4), BENCH_SEED.
+ * The whole comparison runs once per NFS version (BENCH_VERSIONS, default "3,4.1"): over NFSv4 the
+ * OPEN goes over the wire and READ/WRITE/COMMIT local, against the same targets as v3's. Results:
+ * bench/results/localio.json (v3) and localio-v4.1.json (v4.1; localio-v4.2.json ...).
+ *
+ * Environment: BENCH_FILE_MB (256), BENCH_RUNS (3), BENCH_SECONDS (2), BENCH_SLICES (4), BENCH_SEED,
+ * BENCH_VERSIONS (3,4.1).
  */
 import { execFileSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
@@ -37,6 +42,7 @@ import { prng as mulberry32 } from '../tests/helpers/nfs-raw.js';
 import { REPO, startServer } from '../tests/helpers/server-process.js';
 import { connect } from '../src/client/connect.js';
 import type { NfsClient } from '../src/client/client.js';
+import { parseVersion, type NfsVersion } from '../src/client/options.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -48,6 +54,12 @@ const SIZE = FILE_MB * MiB;
 const WARM_SECONDS = 0.2;
 /** Each path's BENCH_SECONDS per workload and run is cut into this many slices, alternating between the paths. */
 const SLICES = Math.max(1, Number(process.env.BENCH_SLICES ?? 4));
+/** The NFS versions the comparison runs over, one after the other. */
+const VERSIONS = (process.env.BENCH_VERSIONS ?? '3,4.1').split(',').map((v) => {
+  const x = parseVersion(v.trim());
+  if (x !== 3 && x !== 4.1 && x !== 4.2) throw new Error(`BENCH_VERSIONS: ${v} is not 3, 4.1 or 4.2`);
+  return x as NfsVersion;
+});
 
 type PathName = 'wire' | 'localio' | 'raw';
 const PATHS: PathName[] = ['wire', 'localio', 'raw'];
@@ -262,6 +274,12 @@ const fmtX = (x: number) => `${x >= 10 ? x.toFixed(1) : x.toFixed(2)}×`;
 
 async function main(): Promise<void> {
   if (!(SIZE >= 16 * MiB) || SIZE % MiB !== 0) throw new Error('BENCH_FILE_MB must be a whole number ≥ 16');
+  for (const version of VERSIONS) await benchVersion(version);
+}
+
+/** The whole comparison over one NFS version; results in localio.json (v3) or localio-v<version>.json. */
+async function benchVersion(version: NfsVersion): Promise<void> {
+  process.stderr.write(`==== NFSv${version}\n`);
   const t0 = performance.now();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nfsl-bench-localio-'));
   fs.chmodSync(dir, 0o777);
@@ -288,7 +306,7 @@ async function main(): Promise<void> {
   let localioStatus: unknown;
   let wireStatus: unknown;
   try {
-    const opts = { host: '127.0.0.1', nfsPort: server.port, mountPort: server.port, path: dir };
+    const opts = { host: '127.0.0.1', nfsPort: server.port, mountPort: server.port, path: dir, version };
     const wireClient = await connect({ ...opts, localio: false });
     clients.push(wireClient);
     const localClient = await connect({ ...opts, localio: true });
@@ -302,6 +320,7 @@ async function main(): Promise<void> {
       );
     }
     if (wireClient.localio.status().state !== 'off') throw new Error('the wire client is not off');
+    if (wireClient.version !== version || localClient.version !== version) throw new Error(`asked for NFSv${version}, got NFSv${wireClient.version}`);
     process.stderr.write(`LOCALIO: ${st.state} (${st.reason}), channel ${st.server!.channel}, server instance ${st.server!.instance}\n`);
 
     const byName: Record<PathName, IoPath> = {
@@ -417,6 +436,7 @@ async function main(): Promise<void> {
   const cpus = os.cpus();
   const out = {
     bench: 'localio',
+    version,
     date: new Date().toISOString(),
     machine: { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, memGiB: Math.round(os.totalmem() / 2 ** 30), kernel: os.release() },
     node: process.version,
@@ -426,7 +446,7 @@ async function main(): Promise<void> {
       'raw = fs.promises FileHandle (datasync for sync); files warm in the page cache; in each run every path gets BENCH_SECONDS per workload in BENCH_SLICES slices alternating between the paths ' +
       '(order rotated per run), after an untimed warm-up; same seeded offsets on every path; ' +
       'medians over runs; MB/s = 10^6 bytes/s; ratios are of the median ops/s',
-    command: 'npm run bench:localio',
+    command: `BENCH_VERSIONS=${version} npm run bench:localio`,
     workloads,
     targets,
     allTargetsMet: targets.every((t) => t.pass),
@@ -436,12 +456,12 @@ async function main(): Promise<void> {
   };
   const outDir = path.join(REPO, 'bench/results');
   fs.mkdirSync(outDir, { recursive: true });
-  const file = path.join(outDir, 'localio.json');
+  const file = path.join(outDir, version === 3 ? 'localio.json' : `localio-v${version}.json`);
   fs.writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
 
   const lines = [
     '',
-    `${FILE_MB} MiB file, ${RUNS} runs, medians; ${cpus.length} × ${out.machine.cpu}, Linux ${out.machine.kernel}, Node ${process.version}`,
+    `NFSv${version}: ${FILE_MB} MiB file, ${RUNS} runs, medians; ${cpus.length} × ${out.machine.cpu}, Linux ${out.machine.kernel}, Node ${process.version}`,
     '',
     '| workload | wire | LOCALIO | raw fs | LOCALIO / wire | LOCALIO / raw fs |',
     '| --- | --- | --- | --- | --- | --- |',

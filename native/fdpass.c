@@ -39,6 +39,7 @@
 #include <unistd.h>
 #include "napi-util.h"
 #include "fsat.h"
+#include "fsdata.h"
 
 #define MAX_FDS 8
 #define MAX_MSG (1024 * 1024)
@@ -668,5 +669,6 @@ NAPI_MODULE_INIT() {
   };
   CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   CHECK(env, fsat_define(env, exports));
+  CHECK(env, fsdata_define(env, exports));
   return exports;
 }

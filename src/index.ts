@@ -1,5 +1,5 @@
 /**
- * nfs-localio: a user-space NFSv3 server and client for Node.js.
+ * nfs-localio: a user-space NFS server (v3) and client (v3, v4.1, v4.2) for Node.js, with LOCALIO.
  *
  *   import { connect, NfsServer } from 'nfs-localio';
  */
@@ -9,6 +9,7 @@ export {
   type ConnectOptions, type ParsedNfsUrl, type MountMode, type StatFs, type Resolved, type MkdirOptions, type RmOptions,
   type ReaddirOptions, type WriteFileOptions, type ReadResult, type WriteResult, type ReadStreamOptions,
   type WriteStreamOptions, type HandleReadStreamOptions, type HandleWriteStreamOptions, type DirOptions, type TransportStats, type ClientCounters,
+  type NfsVersion, type VersionOption, type LockOptions, type NfsProcs, type StateRef,
 } from './client/index.js';
 export { NfsServer, defaultExportEntry, type NfsServerOptions } from './server/index.js';
 export type { ExportNode } from './mount/types.js';

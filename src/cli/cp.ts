@@ -4,7 +4,7 @@
  * on stderr when it is a terminal. With -r, directories are copied
  * recursively and symlinks inside them are copied as symlinks (cp -R's -P).
  */
-import { ClientPool, destinationOf, baseName, child, complain, copyData, failedSide, locate, lstat, mkdir, progressBar, readdirNames, readlink, stat, symlink, unlink, why, type Loc, type StatLike } from './nfs-common.js';
+import { ClientPool, destinationOf, versionName, baseName, child, complain, copyData, failedSide, locate, lstat, mkdir, progressBar, readdirNames, readlink, stat, symlink, unlink, why, type Loc, type StatLike } from './nfs-common.js';
 
 export interface CpOptions {
   recursive?: boolean;
@@ -66,7 +66,7 @@ async function copyOne(src: Loc, st: StatLike, target: Loc, o: CpOptions, top: b
         await unlink(target);
       }
       await symlink(t, target);
-      if (o.verbose) process.stdout.write(`'${src.display}' -> '${target.display}'\n`);
+      if (o.verbose) process.stdout.write(`'${src.display}' -> '${target.display}'${versionNote(src, target)}\n`);
       return true;
     } catch (e) {
       complain(`cannot create symbolic link '${target.display}': ${why(e)}`);
@@ -85,7 +85,7 @@ async function copyOne(src: Loc, st: StatLike, target: Loc, o: CpOptions, top: b
         complain(`cannot create directory '${target.display}': ${why(e)}`);
         return false;
       }
-      if (o.verbose) process.stdout.write(`'${src.display}' -> '${target.display}'\n`);
+      if (o.verbose) process.stdout.write(`'${src.display}' -> '${target.display}'${versionNote(src, target)}\n`);
     }
     let names: string[];
     try {
@@ -120,7 +120,7 @@ async function copyOne(src: Loc, st: StatLike, target: Loc, o: CpOptions, top: b
   const bar = !o.quiet && (top || st.size >= BAR_MIN) ? await progressBar(st.size, baseName(src)) : undefined;
   try {
     await copyData(src, target, st.mode, bar);
-    if (o.verbose) process.stdout.write(`'${src.display}' -> '${target.display}'\n`);
+    if (o.verbose) process.stdout.write(`'${src.display}' -> '${target.display}'${versionNote(src, target)}\n`);
     return true;
   } catch (e) {
     // cp(1)'s messages: which side, and whether it failed to open or in the middle
@@ -140,4 +140,11 @@ async function lstatOrNull(l: Loc): Promise<StatLike | null> {
     if ((e as { code?: string }).code === 'ENOENT') return null;
     throw e;
   }
+}
+
+/** " (NFSv4.1)" after a verbose line: the protocol each NFS side spoke ("NFSv3 -> NFSv4.2" when they differ). */
+function versionNote(src: Loc, dst: Loc): string {
+  const v = [src, dst].flatMap((l) => (l.kind === 'nfs' ? [versionName(l.client)] : []));
+  if (v.length === 0) return '';
+  return ` (${v.length === 2 && v[0] !== v[1] ? `${v[0]} -> ${v[1]}` : v[0]})`;
 }

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { setLogLevel, type LogLevel } from '../util/log.js';
+import { cliDefaults } from './defaults.js';
 
 // Subcommands are imported when they run: a client command does not pay for loading the server
 // (measured: ~70 ms of start-up), nor `serve` for the client.
@@ -19,13 +20,29 @@ function transferSize(v: string): number {
   return n;
 }
 
+/** The NFSv4 lease: whole seconds, 10 s to an hour. */
+function leaseTime(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 10 || n > 3600) throw new InvalidArgumentError('whole seconds between 10 and 3600');
+  return n;
+}
+
+function nfsVersion(v: string): string {
+  if (!/^(3|4|4\.1|4\.2|auto)$/.test(v)) throw new InvalidArgumentError('3, 4, 4.1, 4.2 or auto');
+  return v;
+}
+
 /** Entry point of the `nfs-localio` command. Resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
   const program = new Command('nfs-localio')
     .description('User-space NFSv3 server and client with LOCALIO')
     .option('--log-level <level>', 'debug | info | warn | error | silent', 'info')
-    .hook('preAction', (cmd) => setLogLevel(cmd.opts().logLevel as LogLevel))
+    .option('--nfs-version <v>', 'client commands: the NFS version of URLs without version= (3, 4, 4.1, 4.2 or auto: 4.2, 4.1, then 3)', nfsVersion)
+    .hook('preAction', (cmd) => {
+      setLogLevel(cmd.opts().logLevel as LogLevel);
+      cliDefaults.nfsVersion = cmd.opts().nfsVersion as string | undefined;
+    })
     .exitOverride();
 
   program
@@ -46,12 +63,15 @@ export async function main(argv: string[]): Promise<number> {
     .option('--same-host-cc <name>', 'TCP congestion control for connections from this host ("system": leave them to the system default)', 'reno')
     .option('--metrics <[host:]port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (host defaults to 127.0.0.1)')
     .option('--rendezvous <dir>', 'LOCALIO rendezvous directory (default $NFS_LOCALIO_RENDEZVOUS, /run/nfs-localio or $TMPDIR/nfs-localio)')
+    .option('--no-nfs4', 'serve NFSv3 only (program 100003 version 4 answers PROG_MISMATCH 3..3)')
+    .option('--lease-time <seconds>', 'the NFSv4 lease (10..3600)', leaseTime, 90)
+    .option('--idmap-domain <domain>', 'NFSv4 owners as user@DOMAIN / group@DOMAIN through this host\'s passwd and group (default: numeric "1000")')
     .action(async (dir: string | undefined, o) => {
       const { serve } = await import('./serve.js');
       code = await serve(dir, o);
     });
 
-  // client subcommands (URLs: nfs://HOST[:PORT]/EXPORT/PATH?nfsport=N&mountport=N&uid=N&gid=N)
+  // client subcommands (URLs: nfs://HOST[:PORT]/EXPORT/PATH?version=V&nfsport=N&mountport=N&uid=N&gid=N)
   program
     .command('ls')
     .description('list directory contents on an NFS export, like ls(1)')

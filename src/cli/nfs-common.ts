@@ -9,6 +9,8 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { connect, NfsClient, parseNfsUrl, strerror, type ParsedNfsUrl } from '../client/index.js';
 import type { ReadPiece } from '../client/io.js';
+import { parseVersion } from '../client/options.js';
+import { cliDefaults } from './defaults.js';
 
 export const PROG = 'nfs-localio';
 
@@ -29,12 +31,23 @@ export function isNfsUrl(s: string): boolean {
   return /^nfs:\/\//i.test(s);
 }
 
+/** connect() for the command line: a URL without version= takes --nfs-version. */
+export function connectUrl(url: string): Promise<NfsClient> {
+  const v = parseNfsUrl(url).version ?? (cliDefaults.nfsVersion !== undefined ? parseVersion(cliDefaults.nfsVersion) : undefined);
+  return connect(url, v === undefined ? {} : { version: v });
+}
+
+/** "NFSv4.1" */
+export function versionName(c: NfsClient): string {
+  return `NFSv${c.version}`;
+}
+
 /** One NfsClient per (server, ports, credentials, export), shared by every URL of a command. */
 export class ClientPool {
   private readonly clients: Array<{ key: string; client: NfsClient }> = [];
 
   private static key(u: ParsedNfsUrl): string {
-    return JSON.stringify([u.host, u.urlPort, u.nfsPort, u.mountPort, u.uid, u.gid, u.gids, u.auth, u.machineName, u.mode, u.timeout, u.retrans]);
+    return JSON.stringify([u.host, u.urlPort, u.nfsPort, u.mountPort, u.uid, u.gid, u.gids, u.auth, u.machineName, u.mode, u.timeout, u.retrans, u.version]);
   }
 
   /** The client serving `url` and the absolute export path the URL names. */
@@ -48,7 +61,7 @@ export class ClientPool {
         return { client: c.client, path: ep === '/' ? u.path : u.path.slice(ep.length) || '/' };
       }
     }
-    const client = await connect(url);
+    const client = await connectUrl(url);
     this.clients.push({ key, client });
     return { client, path: client.cwd };
   }

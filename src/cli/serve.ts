@@ -18,6 +18,9 @@ export interface ServeOptions {
   rendezvous?: string;
   metrics?: string;
   sameHostCc?: string;
+  nfs4?: boolean;
+  leaseTime?: number;
+  idmapDomain?: string;
 }
 
 function urlHost(h: string): string {
@@ -56,6 +59,9 @@ export async function serve(dir: string | undefined, o: ServeOptions): Promise<n
     rendezvous: o.rendezvous,
     metrics: o.metrics,
     sameHostCongestion: o.sameHostCc === 'system' ? false : o.sameHostCc,
+    nfs4: o.nfs4,
+    leaseTime: o.leaseTime,
+    idmapDomain: o.idmapDomain,
   });
   const id = server.identity;
   log.info('server.started', {
@@ -68,8 +74,9 @@ export async function serve(dir: string | undefined, o: ServeOptions): Promise<n
   for (const exp of server.exports.list()) {
     process.stdout.write(
       [
-        `Serving ${exp.path} on ${server.host}:${p} (NFSv3, MOUNT v3 on the same port)`,
+        `Serving ${exp.path} on ${server.host}:${p} (${server.nfs4 ? 'NFSv4.1, 4.2 and ' : ''}NFSv3, MOUNT v3 on the same port)`,
         `  libnfs:  nfs-ls 'nfs://${h}${exp.path}?version=3&nfsport=${p}&mountport=${p}'`,
+        ...(server.nfs4 ? [`  Linux:   mount -t nfs -o vers=4.2,proto=tcp,port=${p} ${h}:${exp.path} /mnt   (or vers=4.1)`] : []),
         `  Linux:   mount -t nfs -o vers=3,proto=tcp,port=${p},mountport=${p},mountproto=tcp,nolock ${h}:${exp.path} /mnt`,
         `  Node:    import { connect } from 'nfs-localio'; const c = await connect('nfs://${h}${exp.path}?nfsport=${p}&mountport=${p}');`,
         '',

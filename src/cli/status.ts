@@ -6,12 +6,12 @@
  * connect as a client, let the LOCALIO probe finish, and print its state.
  * A table on a terminal, JSON with --json.
  */
-import { connect } from '../client/index.js';
+
 import { defaultStateDir } from '../export/index.js';
 import { askControl, controlSocketPath, listControlSockets } from '../server/control.js';
 import type { NfsServerStatus } from '../server/server.js';
 import type { LocalioClientStatus } from '../localio/client.js';
-import { complain, why } from './nfs-common.js';
+import { complain, connectUrl, versionName, why } from './nfs-common.js';
 
 export interface StatusOptions {
   port?: number;
@@ -65,6 +65,7 @@ export function formatServerStatus(st: NfsServerStatus): string {
       ...st.connections.map((c) => [String(c.id), `${c.peer.address}:${c.peer.port}`, c.authFlavor === 'sys' ? 'AUTH_SYS' : c.authFlavor === 'none' ? 'AUTH_NONE' : '-', c.uid === undefined ? '-' : String(c.uid), String(c.calls), ago(c.since), c.congestion ?? '-', local.has(`${c.peer.address}:${c.peer.port}`) ? 'yes' : 'no']),
     ]) +
     '\n';
+  out += formatNfs4(st) + '\n';
   const l = st.localio;
   if (!l) return out + 'LOCALIO: off (server started with LOCALIO disabled)\n';
   out += `LOCALIO: ${l.enabled ? 'on' : 'shutting down'}, instance ${l.instance}, cross-process ${l.crossProcess ? 'on' : `off (${l.crossProcessReason})`}\n`;
@@ -80,8 +81,39 @@ export function formatServerStatus(st: NfsServerStatus): string {
   return out;
 }
 
-export function formatClientStatus(url: string, st: LocalioClientStatus): string {
+/** NFSv4 clients with their sessions, opens and locks. */
+function formatNfs4(st: NfsServerStatus): string {
+  const v4 = st.nfs4;
+  if (!v4) return 'NFSv4: off\n';
+  const k = v4.counts;
+  let out = `NFSv4.1/4.2: lease ${v4.leaseSeconds}s, owners ${v4.idmapDomain ? `user@${v4.idmapDomain}` : 'numeric'}; ${k.clients} clients, ${k.sessions} sessions, ${k.opens} opens, ${k.locks} locks (${k.lockStates} lock states), ${mib(k.cachedBytes)} of replies kept in slots\n`;
+  if (v4.clients.length === 0) return out + '  no NFSv4 clients\n';
+  out += table([
+    ['CLIENTID', 'PEER', 'CONFIRMED', 'SINCE', 'LEASE RENEWED', 'SESSIONS', 'OPENS', 'LOCKS', 'IMPLEMENTATION'],
+    ...v4.clients.map((c) => [
+      c.clientid,
+      c.address,
+      c.confirmed ? 'yes' : 'no',
+      ago(c.since),
+      `${Math.round(c.leaseRenewedAgoMs / 1000)}s ago`,
+      c.sessions.map((x) => `${x.id.slice(-8)}(${x.busy}/${x.slots} slots, ${x.connections} conn${x.backChannel ? ', back' : ''})`).join(' ') || '-',
+      String(c.opens.length),
+      String(c.opens.reduce((n, o) => n + o.locks.length, 0)),
+      c.implementation ?? '-',
+    ]),
+  ]);
+  for (const c of v4.clients) {
+    for (const o of c.opens) {
+      const locks = o.locks.map((l) => `${l.type} ${l.start}+${l.length === '18446744073709551615' ? 'EOF' : l.length}`).join(', ');
+      out += `  ${c.clientid} open fh ${o.fh.slice(0, 24)}… access ${o.access} deny ${o.deny}${locks ? `, locks: ${locks}` : ''}\n`;
+    }
+  }
+  return out;
+}
+
+export function formatClientStatus(url: string, st: LocalioClientStatus, version?: string): string {
   let out = `LOCALIO for ${url}: ${st.state}${st.reason ? ` — ${st.reason}` : ''} (since ${st.since})\n`;
+  if (version) out += `  protocol ${version}\n`;
   if (st.server) out += `  server instance ${st.server.instance} over ${st.server.channel}\n`;
   out += `  cross-process: ${st.crossProcess ? 'available' : `unavailable (${st.crossProcessReason})`}\n`;
   out += `  probes ${st.probes}, enabled ${st.enables}, disabled ${st.disables}, fallbacks ${st.fallbacks}, invalidations ${st.invalidations}, open files ${st.openFiles}\n`;
@@ -96,11 +128,11 @@ export function formatClientStatus(url: string, st: LocalioClientStatus): string
 export async function status(o: StatusOptions): Promise<number> {
   if (o.client) {
     try {
-      const c = await connect(o.client);
+      const c = await connectUrl(o.client);
       try {
         await c.localio.settled();
         const st = c.localio.status();
-        process.stdout.write(o.json ? JSON.stringify(st, null, 2) + '\n' : formatClientStatus(o.client, st));
+        process.stdout.write(o.json ? JSON.stringify({ version: c.version, ...st }, null, 2) + '\n' : formatClientStatus(o.client, st, versionName(c)));
         return st.state === 'local' ? 0 : 3;
       } finally {
         await c.close();

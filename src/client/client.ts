@@ -21,10 +21,12 @@ import { ReadStream, WriteStream, type ReadStreamOptions, type WriteStreamOption
 import { Dirent, NFS_SUPER_MAGIC, Stats, type StatFs } from './stats.js';
 import type { ClientCounters } from './io.js';
 import { ClientBuffers } from './buffers.js';
-import type { MountRaw, Nfs3Raw } from './raw.js';
+import type { MountRaw } from './raw.js';
+import type { NfsProcs } from './procs.js';
+import type { Nfs4Driver } from './v4/client4.js';
 import type { RpcTransport, TransportStats } from './transport.js';
 import { components, joinPath, mapLimit, parseMode, parseOpenFlags, toSattrTimes, type TimeLike } from './util.js';
-import type { ResolvedOptions } from './options.js';
+import type { NfsVersion, ResolvedOptions } from './options.js';
 import type { LocalioClient } from '../localio/client.js';
 
 type Fsinfo = Extract<FsinfoRes, { status: 0 }>;
@@ -39,6 +41,9 @@ export interface Resolved {
 }
 
 export interface ClientInternals {
+  version: NfsVersion;
+  /** NFSv4: opens, server-side copy, the session. */
+  v4?: Nfs4Driver;
   opts: ResolvedOptions;
   host: string;
   nfsPort: number;
@@ -47,8 +52,8 @@ export interface ClientInternals {
   cwd: string;
   root: Buffer;
   fsinfo: Fsinfo;
-  nfs: Nfs3Raw;
-  raw: Nfs3Raw;
+  nfs: NfsProcs;
+  raw: NfsProcs;
   mount: MountRaw;
   transports: RpcTransport[];
   listExports: () => Promise<ExportNode[]>;
@@ -81,7 +86,9 @@ export interface WriteFileOptions {
 type Data = string | ArrayBufferView | Iterable<string | ArrayBufferView> | AsyncIterable<string | ArrayBufferView>;
 
 export class NfsClient implements FileHandleHost {
-  /** Export path on the server (what MOUNT mounted). */
+  /** The protocol this client speaks: 3, 4.1 or 4.2 (what connect() was asked for, or negotiated). */
+  readonly version: NfsVersion;
+  /** Export path on the server (what MOUNT mounted; on v4 where the path entered the export's file system). */
   readonly exportPath: string;
   /** Server host and ports in use. */
   readonly host: string;
@@ -93,8 +100,11 @@ export class NfsClient implements FileHandleHost {
   readonly rootHandle: Buffer;
   /** FSINFO of the export. */
   readonly fsinfo: Fsinfo;
-  /** Per-procedure access: one call, decoded result (failure arms returned, not thrown). */
-  readonly raw: Nfs3Raw;
+  /**
+   * Per-procedure access: one call, decoded result (failure arms returned, not thrown). NFSv3's
+   * procedures; on v4 each is one COMPOUND answering in the same shapes (procs.ts).
+   */
+  readonly raw: NfsProcs;
   /** MOUNT v3 procedures, decoded. */
   readonly mount: MountRaw;
   /** Largest READ / WRITE this client sends (min of blockSize and the server's rtmax / wtmax). */
@@ -102,7 +112,9 @@ export class NfsClient implements FileHandleHost {
   readonly wsize: number;
   readonly maxUncommitted: number;
   /** @internal the jukebox-retrying procedures the fs layer uses. */
-  readonly nfs: Nfs3Raw;
+  readonly nfs: NfsProcs;
+  /** @internal NFSv4 only. */
+  readonly v4?: Nfs4Driver;
   /** LOCALIO: state, counters, and the local data path the fs layer (IoCore) uses when the server is on this host. */
   readonly localio: LocalioClient;
   readonly counters: ClientCounters = { commits: 0, verifierMismatches: 0, resentBytes: 0, bytesRead: 0, bytesWritten: 0 };
@@ -117,6 +129,8 @@ export class NfsClient implements FileHandleHost {
 
   /** @internal — use connect(). */
   constructor(i: ClientInternals) {
+    this.version = i.version;
+    this.v4 = i.v4;
     this.opts = i.opts;
     this.host = i.host;
     this.nfsPort = i.nfsPort;
@@ -205,8 +219,13 @@ export class NfsClient implements FileHandleHost {
     return { handle: top.fh, attrs: top.attrs, path };
   }
 
-  /** The directory that holds `p`'s last component, and that component. */
-  private async parentOf(p: string, syscall: string, dest?: string): Promise<{ dir: Buffer; name: string; dirPath: string }> {
+  /** The umask applied to created files and directories. */
+  get umask(): number {
+    return this.opts.umask;
+  }
+
+  /** @internal The directory that holds `p`'s last component, and that component. */
+  async parentOf(p: string, syscall: string, dest?: string): Promise<{ dir: Buffer; name: string; dirPath: string }> {
     if (typeof p !== 'string' || p === '') throw new NfsError('ENOENT', { syscall, path: String(p), dest });
     const comps = components(joinPath(this.cwd, p));
     const name = comps.pop();
@@ -231,6 +250,11 @@ export class NfsClient implements FileHandleHost {
   async open(p: string, flags: string | number = 'r', mode: number | string = 0o666): Promise<FileHandle> {
     this.live('open');
     const f = parseOpenFlags(flags);
+    if (this.v4) {
+      const h = await this.v4.open(this, p, f, mode);
+      this.handles.add(h);
+      return h;
+    }
     let fh: Buffer | undefined;
     let attrs: Fattr3 | undefined;
     let created = false;
@@ -347,14 +371,21 @@ export class NfsClient implements FileHandleHost {
     if (s.status !== 0) throw nfsError(s.status, 'ftruncate', p);
   }
 
-  /** Copy a file within the export (READs and WRITEs in parallel; no server-side copy in NFSv3). */
+  /**
+   * Copy a file within the export. NFSv4.2: the server copies (COPY; CLONE first with
+   * COPYFILE_FICLONE, only CLONE with COPYFILE_FICLONE_FORCE, else ENOTSUP). Otherwise — NFSv3 has
+   * no server-side copy, and a 4.2 server may decline — READs and WRITEs in parallel.
+   */
   async copyFile(src: string, dest: string, mode = 0): Promise<void> {
     const s = await this.open(src, 'r');
     try {
       const d = await this.open(dest, mode & C.COPYFILE_EXCL ? 'wx' : 'w');
       let err: unknown;
       try {
-        await d.writeFile(s.createReadStream({ autoClose: false }));
+        const clone = mode & C.COPYFILE_FICLONE_FORCE ? 'force' : mode & C.COPYFILE_FICLONE ? 'try' : 'no';
+        const offloaded = this.v4 ? await this.v4.copy(s, d, (await s.stat()).size, clone) : false;
+        if (!offloaded && clone === 'force') throw new NfsError('ENOTSUP', { syscall: 'copyfile', path: src, dest, description: 'the server cannot clone (COPYFILE_FICLONE_FORCE)' });
+        if (!offloaded) await d.writeFile(s.createReadStream({ autoClose: false }));
       } catch (e) {
         err = e;
       }
@@ -691,7 +722,8 @@ export class NfsClient implements FileHandleHost {
       const results = await Promise.allSettled([...this.handles].map((h) => h.close()));
       const firstErr = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       await this.localio.close();
-      if (this.opts.umount) await this.umountImpl().catch(() => undefined);
+      if (this.v4) await this.v4.close().catch(() => undefined);
+      else if (this.opts.umount) await this.umountImpl().catch(() => undefined);
       for (const t of this.transports) t.close();
       if (firstErr) throw firstErr.reason;
     })();
@@ -705,6 +737,7 @@ export class NfsClient implements FileHandleHost {
    */
   destroy(): void {
     this.closing ??= Promise.resolve();
+    this.v4?.abandon();
     void this.localio.close();
     for (const t of this.transports) t.close();
   }

@@ -1,8 +1,9 @@
 /**
- * connect(): find the ports (URL, else the portmapper), MOUNT the export,
- * ask FSINFO for the transfer sizes, and hand back an NfsClient.
+ * connect(): pick the version (asked for, or 4.2, 4.1, then 3 as mount.nfs
+ * does), then for v3 find the ports (URL, else the portmapper), MOUNT the
+ * export and ask FSINFO for the transfer sizes; v4 is v4/connect4.ts.
  */
-import { AuthFlavor, encodeAuthSys, AUTH_NONE_VERF, type OpaqueAuth } from '../rpc/auth.js';
+import { AUTH_NONE_VERF } from '../rpc/auth.js';
 import { NFS3_PROGRAM, NFS3_VERSION } from '../nfs3/constants.js';
 import { MOUNT_PROGRAM, MOUNT_V3 } from '../mount/constants.js';
 import { PMAP_PROGRAM, IPPROTO_TCP } from '../portmap/program.js';
@@ -12,31 +13,9 @@ import { NfsError, errnoCodeOf } from './errors.js';
 import { parseNfsUrl, resolveOptions, type ConnectOptions, type ParsedNfsUrl, type ResolvedOptions } from './options.js';
 import { Channel, MountRaw, Nfs3Raw, type Caller } from './raw.js';
 import { RpcTransport, XidSource } from './transport.js';
+import { credential, localioFor, transport } from './dial.js';
+import { connect4 } from './v4/connect4.js';
 import { components } from './util.js';
-import { LocalioClient } from '../localio/client.js';
-import { LOCALIO_PROGRAM, LOCALIO_V1 } from '../localio/constants.js';
-
-function credential(o: ResolvedOptions): OpaqueAuth {
-  if (o.auth === 'none') return AUTH_NONE_VERF;
-  const stamp = Math.floor(Date.now() / 1000) >>> 0;
-  return { flavor: AuthFlavor.SYS, body: encodeAuthSys({ stamp, machine: o.machineName, uid: o.uid, gid: o.gid, gids: o.gids }) };
-}
-
-function transport(o: ResolvedOptions, xids: XidSource, port: number, label: string, over: Partial<{ mode: 'soft' | 'hard'; timeout: number; retrans: number; maxRecord: number }> = {}): RpcTransport {
-  return new RpcTransport({
-    host: o.host,
-    port,
-    mode: over.mode ?? o.mode,
-    timeout: over.timeout ?? o.timeout,
-    retrans: over.retrans ?? o.retrans,
-    connectTimeout: o.connectTimeout,
-    maxInFlight: o.maxInFlight,
-    maxRecord: over.maxRecord ?? Math.max(4 << 20, o.blockSize + (1 << 20)),
-    xids,
-    label,
-    poolRecordSize: o.blockSize + 4096,
-  });
-}
 
 /** PMAP v2 GETPORT (RFC 1833): the TCP port of (prog, vers), 0 when not registered. */
 async function getPort(t: RpcTransport, prog: number, vers: number): Promise<number> {
@@ -54,19 +33,51 @@ function mountError(status: number, path: string): NfsError {
   return new NfsError(errnoCodeOf(status), { syscall: 'mount', path, description: `the server refused to mount (mountstat3 ${status})` });
 }
 
+/** Why an NFSv4 attempt gives way to the next version (mount.nfs's fallbacks): the server does not speak it, or not there. */
+function fallsBack(e: unknown): boolean {
+  if (!(e instanceof NfsError)) return false;
+  if (e.rpcStatus === 'PROG_MISMATCH' || e.rpcStatus === 'PROG_UNAVAIL') return true;
+  // A minor version the server lacks; no server on the v4 port; an export only v3 reaches (mount.nfs also tries v3 on ENOENT).
+  return e.code === 'EPROTONOSUPPORT' || e.code === 'ECONNREFUSED' || e.code === 'ENOENT' || e.code === 'EPROTO';
+}
+
 /**
- * Connect to an NFSv3 export.
+ * Connect to an NFS export.
  *
  *   const nfs = await connect('nfs://127.0.0.1/srv/x?nfsport=2049&mountport=2049');
  *   await nfs.writeFile('hello.txt', 'hi');
  *   await nfs.close();
  *
- * `options` (with a URL) overrides what the URL says.
+ * `version` (option or URL) picks NFSv3, 4.1 or 4.2; by default ('auto') 4.2 is tried, then 4.1,
+ * then 3, as mount.nfs does; `client.version` says which. `options` (with a URL) overrides what the
+ * URL says.
  */
 export async function connect(target: string | ConnectOptions, options: Partial<ConnectOptions> = {}): Promise<NfsClient> {
   const given: ParsedNfsUrl = typeof target === 'string' ? { ...parseNfsUrl(target), ...options } : { path: '/', ...target, ...options };
   if (!given.host) throw new TypeError('connect: a host is required');
   const o = resolveOptions(given);
+  if (o.version === 3) return connect3(given, o);
+  if (o.version === 4.1 || o.version === 4.2) return connect4(given, o, o.version === 4.2 ? 2 : 1);
+  try {
+    return await connect4(given, o, 2);
+  } catch (e) {
+    if (!fallsBack(e)) throw e;
+    if (!(e instanceof NfsError && e.code === 'EPROTONOSUPPORT' && !e.rpcStatus)) {
+      // The server does not speak v4 at all (or not here).
+      if (o.version === 4) throw e;
+      return connect3(given, o);
+    }
+  }
+  try {
+    return await connect4(given, o, 1);
+  } catch (e) {
+    if (o.version === 4 || !fallsBack(e)) throw e;
+    return connect3(given, o);
+  }
+}
+
+/** NFSv3: ports, MOUNT, FSINFO. */
+async function connect3(given: ParsedNfsUrl, o: ResolvedOptions): Promise<NfsClient> {
   const xids = new XidSource();
   const cred = credential(o);
   const full = '/' + components(given.path ?? '/').join('/');
@@ -181,21 +192,10 @@ export async function connect(target: string | ConnectOptions, options: Partial<
     if (fsinfo.status !== 0) throw new NfsError(errnoCodeOf(fsinfo.status), { syscall: 'fsinfo', path: exportPath, nfsstat3: fsinfo.status });
     const ep = exportPath!;
     const inner = isUnder(ep, full) ? full.slice(ep === '/' ? 0 : ep.length) || '/' : '/';
-    const localio = new LocalioClient({
-      enabled: o.localio,
-      cred: o.auth === 'sys' ? { uid: o.uid, gid: o.gid, gids: o.gids } : undefined,
-      rendezvous: o.localioRendezvous,
-      idleMs: o.localioIdleMs,
-      label: `${o.host}:${nfsPort}`,
-      // With the mount's credential, on the NFS connection (the server binds that connection's identity).
-      call: async (proc, args) => {
-        // Soft whatever the mount: a probe must never hang around (or keep the process alive) for a server that is gone.
-        await nfsTs[0].call(LOCALIO_PROGRAM, LOCALIO_V1, proc, cred, args ? (w) => void w.fixedOpaque(args) : undefined, 16, proc === 0 ? 'localio.null' : 'localio.uuid_is_local', 10_000);
-      },
-      connected: () => nfsTs[0].isConnected,
-    });
+    const localio = localioFor(o, nfsTs[0], cred, `${o.host}:${nfsPort}`);
     for (const t of nfsTs) t.onReconnect = () => localio.reconnected();
     const client = new NfsClient({
+      version: 3,
       localio,
       opts: o,
       host: o.host,

@@ -8,7 +8,7 @@
 import { NFS3_COOKIEVERFSIZE, Nfs3Stat } from '../nfs3/constants.js';
 import type { Fattr3 } from '../nfs3/types.js';
 import { NfsError, nfsError } from './errors.js';
-import type { Nfs3Raw } from './raw.js';
+import type { NfsProcs } from './procs.js';
 import { Dirent } from './stats.js';
 
 export interface DirOptions {
@@ -33,7 +33,7 @@ export class Dir implements AsyncIterable<Dirent> {
 
   /** @internal — use client.opendir(). */
   constructor(
-    private readonly nfs: Nfs3Raw,
+    private readonly nfs: NfsProcs,
     /** The directory's NFS file handle. */
     readonly handle: Buffer,
     /** The path it was opened by. */

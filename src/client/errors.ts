@@ -15,6 +15,7 @@ const ERRNO: Record<string, [number, string]> = {
   ENXIO: [6, 'no such device or address'],
   EBADF: [9, 'bad file descriptor'],
   EAGAIN: [11, 'resource temporarily unavailable'],
+  EBUSY: [16, 'resource busy or locked'],
   EACCES: [13, 'permission denied'],
   EEXIST: [17, 'file already exists'],
   EXDEV: [18, 'cross-device link not permitted'],
@@ -23,6 +24,10 @@ const ERRNO: Record<string, [number, string]> = {
   EISDIR: [21, 'illegal operation on a directory'],
   EINVAL: [22, 'invalid argument'],
   EFBIG: [27, 'file too large'],
+  EDEADLK: [35, 'resource deadlock avoided'],
+  ENOLCK: [37, 'no locks available'],
+  E2BIG: [7, 'argument list too long'],
+  ENODATA: [61, 'no data available'],
   ENOSPC: [28, 'no space left on device'],
   EROFS: [30, 'read-only file system'],
   EMLINK: [31, 'too many links'],
@@ -72,6 +77,9 @@ const STRERROR: Record<string, string> = {
   ECONNREFUSED: 'Connection refused',
   ECONNRESET: 'Connection reset by peer',
   EBADF: 'Bad file descriptor',
+  EDEADLK: 'Resource deadlock avoided',
+  ENOLCK: 'No locks available',
+  EBUSY: 'Device or resource busy',
 };
 
 /** nfsstat3 → errno code, as the Linux client maps them (fs/nfs/nfs2xdr.c nfs_errtbl). */
@@ -105,6 +113,25 @@ const NFS_TO_ERRNO = new Map<number, string>([
   [Nfs3Stat.SERVERFAULT, 'EREMOTEIO'],
   [Nfs3Stat.BADTYPE, 'EINVAL'],
   [Nfs3Stat.JUKEBOX, 'EAGAIN'],
+  // nfsstat4 values v3 does not have (RFC 8881 keeps v3's numbers for the ones it has), as the Linux
+  // client maps them (fs/nfs/nfs4xdr.c nfs_errtbl, nfs4proc.c)
+  [10010, 'EAGAIN'], // DENIED (a lock held by someone else)
+  [10012, 'EAGAIN'], // LOCKED
+  [10013, 'EAGAIN'], // GRACE
+  [10015, 'EACCES'], // SHARE_DENIED
+  [10029, 'ELOOP'], // SYMLINK
+  [10032, 'EINVAL'], // ATTRNOTSUPP
+  [10038, 'EACCES'], // OPENMODE
+  [10039, 'EINVAL'], // BADOWNER
+  [10040, 'EINVAL'], // BADCHAR
+  [10041, 'EINVAL'], // BADNAME
+  [10043, 'ENOLCK'], // LOCK_NOTSUPP
+  [10028, 'ENOLCK'], // LOCK_RANGE
+  [10045, 'EDEADLK'], // DEADLOCK
+  [10046, 'EBUSY'], // FILE_OPEN
+  [10083, 'EINVAL'], // WRONG_TYPE
+  [10095, 'ENODATA'], // NOXATTR
+  [10096, 'E2BIG'], // XATTR2BIG
 ]);
 
 export interface NfsErrorInit {
@@ -112,6 +139,7 @@ export interface NfsErrorInit {
   path?: string;
   dest?: string;
   nfsstat3?: number;
+  nfsstat4?: number;
   rpcStatus?: string;
   cause?: unknown;
   /** Replaces the default description (after "CODE: "). */
@@ -125,8 +153,13 @@ export class NfsError extends Error {
   readonly syscall?: string;
   readonly path?: string;
   readonly dest?: string;
-  /** The server's nfsstat3 when the failure came from an NFS reply. */
+  /**
+   * The server's nfsstat3 when the failure came from an NFS reply — on NFSv4 too, for every status v3
+   * has (nfsstat4 keeps their numbers).
+   */
   readonly nfsstat3?: number;
+  /** The server's nfsstat4 when the failure came from an NFSv4 reply. */
+  readonly nfsstat4?: number;
   /** The RPC status (e.g. 'PROG_UNAVAIL', 'AUTH_TOOWEAK') when the call itself failed. */
   readonly rpcStatus?: string;
 
@@ -144,6 +177,7 @@ export class NfsError extends Error {
     if (init.path !== undefined) this.path = init.path;
     if (init.dest !== undefined) this.dest = init.dest;
     if (init.nfsstat3 !== undefined) this.nfsstat3 = init.nfsstat3;
+    if (init.nfsstat4 !== undefined) this.nfsstat4 = init.nfsstat4;
     if (init.rpcStatus !== undefined) this.rpcStatus = init.rpcStatus;
   }
 
@@ -154,6 +188,7 @@ export class NfsError extends Error {
       path,
       dest,
       nfsstat3: this.nfsstat3,
+      nfsstat4: this.nfsstat4,
       rpcStatus: this.rpcStatus,
       cause: (this as { cause?: unknown }).cause,
     });
@@ -164,9 +199,19 @@ export function errnoCodeOf(nfsstat3: number): string {
   return NFS_TO_ERRNO.get(nfsstat3) ?? 'EIO';
 }
 
-/** An NfsError for a failed NFS reply. */
-export function nfsError(nfsstat3: number, syscall?: string, path?: string, dest?: string): NfsError {
-  return new NfsError(errnoCodeOf(nfsstat3), { nfsstat3, syscall, path, dest });
+/** Whether NFSv3 has this status (nfsstat4 values below 10008 and JUKEBOX/DELAY are v3's). */
+export function isNfs3Status(status: number): boolean {
+  return (status > 0 && status < 10000) || (status >= 10001 && status <= 10008);
+}
+
+/**
+ * An NfsError for a failed NFS reply. The shared fs layer calls it with the status of either version:
+ * nfsstat4 values v3 lacks set `nfsstat4` instead of `nfsstat3`.
+ */
+export function nfsError(status: number, syscall?: string, path?: string, dest?: string): NfsError {
+  return isNfs3Status(status)
+    ? new NfsError(errnoCodeOf(status), { nfsstat3: status, syscall, path, dest })
+    : new NfsError(errnoCodeOf(status), { nfsstat4: status, syscall, path, dest });
 }
 
 /** "No such file or directory" — the text coreutils print, for the CLI. */

@@ -12,9 +12,29 @@ import { WriteBehind } from './writebehind.js';
 import { ReadStream, WriteStream, type ReadStreamOptions, type WriteStreamOptions } from './streams.js';
 import { Stats } from './stats.js';
 import { toSattrTimes, type TimeLike } from './util.js';
+import type { StateRef } from './procs.js';
 
 export interface FileHandleHost extends IoCore {
   handleClosed(h: FileHandle): void;
+}
+
+/** fh.lock() / fh.unlock(): a byte range (default the whole file); length 0 or Infinity: to the end of the file. */
+export interface LockOptions {
+  start?: number | bigint;
+  length?: number | bigint;
+  /** A write (exclusive) lock; false: a read (shared) one. Default true. */
+  exclusive?: boolean;
+  /** When another owner holds the range: false (default) rejects with EAGAIN, true polls until granted. */
+  wait?: boolean;
+  /** Stops a waiting lock (AbortError). */
+  signal?: AbortSignal;
+}
+
+/** What a FileHandle holds on an NFSv4 server (an OPEN, a lock owner): v4/state.ts. */
+export interface FileState extends StateRef {
+  close(): Promise<void>;
+  lockRange(o: LockOptions): Promise<void>;
+  unlockRange(o: LockOptions): Promise<void>;
 }
 
 export interface ReadResult<T extends ArrayBufferView = Buffer> {
@@ -73,14 +93,21 @@ export class FileHandle {
     readonly path: string,
     private readonly flags: { read: boolean; write: boolean; append: boolean; stable: StableHow3Value },
     attrs: Fattr3 | undefined,
+    /** NFSv4: the OPEN this handle is (undefined on v3, and for directories and special files). */
+    private readonly state?: FileState,
   ) {
     this.fd = nextFd++;
     this.knownSize = attrs ? Number(attrs.size) : 0;
-    this.tracker = new WriteTracker(host, handle, path, flags.stable);
+    this.tracker = new WriteTracker(host, handle, path, flags.stable, state);
   }
 
   private check(syscall: string): void {
     if (this.closed) throw new NfsError('EBADF', { syscall });
+  }
+
+  /** @internal NFSv4: the OPEN this handle is (copyFile's COPY carries its stateid). */
+  get openState(): FileState | undefined {
+    return this.state;
   }
 
   /** Uncommitted (UNSTABLE, acknowledged) bytes this handle holds for a possible re-send. */
@@ -116,7 +143,7 @@ export class FileHandle {
     const pos = implicit ? this.pos : Number(position);
     if (implicit) this.pos += length;
     const view = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-    const n = length === 0 ? 0 : await readInto(this.host, this.handle, pos, length, view, offset, 'read', this.path);
+    const n = length === 0 ? 0 : await readInto(this.host, this.handle, pos, length, view, offset, 'read', this.path, this.state);
     if (implicit && this.pos === pos + length) this.pos = pos + n;
     return { bytesRead: n, buffer: buffer as T };
   }
@@ -135,7 +162,7 @@ export class FileHandle {
     for (;;) {
       const len = Math.max(want, this.host.rsize);
       const buf = Buffer.allocUnsafe(len);
-      const n = await readInto(this.host, this.handle, pos, len, buf, 0, 'read', this.path);
+      const n = await readInto(this.host, this.handle, pos, len, buf, 0, 'read', this.path, this.state);
       chunks.push(n === len ? buf : buf.subarray(0, n));
       total += n;
       pos += n;
@@ -155,7 +182,7 @@ export class FileHandle {
     this.check('read');
     const start = options.start ?? this.pos;
     const end = options.end === undefined || options.end === Infinity ? Infinity : options.end;
-    return readAhead(this.host, this.handle, start, end, Math.max(1, options.readAhead ?? 8), 'read', this.path);
+    return readAhead(this.host, this.handle, start, end, Math.max(1, options.readAhead ?? 8), 'read', this.path, this.state);
   }
 
   /** A ReadStream of this handle (streams.ts), from `start` or this handle's position; autoClose closes the handle. */
@@ -275,7 +302,7 @@ export class FileHandle {
     this.check('ftruncate');
     // Uncommitted bytes beyond the new size must not come back later: commit first (as Linux flushes before truncate).
     await this.tracker.sync();
-    const res = await this.host.nfs.setattr(this.handle, { size: BigInt(Math.max(0, len)) });
+    const res = await this.host.nfs.setattr(this.handle, { size: BigInt(Math.max(0, len)) }, undefined, this.state);
     if (res.status !== 0) throw nfsError(res.status, 'ftruncate');
     this.tracker.truncated(len);
     this.knownSize = len;
@@ -284,7 +311,7 @@ export class FileHandle {
   async chmod(mode: number | string): Promise<void> {
     this.check('fchmod');
     const m = typeof mode === 'string' ? parseInt(mode, 8) : mode;
-    const res = await this.host.nfs.setattr(this.handle, { mode: m & 0o7777 });
+    const res = await this.host.nfs.setattr(this.handle, { mode: m & 0o7777 }, undefined, this.state);
     if (res.status !== 0) throw nfsError(res.status, 'fchmod');
   }
 
@@ -293,13 +320,13 @@ export class FileHandle {
     const a: { uid?: number; gid?: number } = {};
     if (uid !== -1) a.uid = uid;
     if (gid !== -1) a.gid = gid;
-    const res = await this.host.nfs.setattr(this.handle, a);
+    const res = await this.host.nfs.setattr(this.handle, a, undefined, this.state);
     if (res.status !== 0) throw nfsError(res.status, 'fchown');
   }
 
   async utimes(atime: TimeLike, mtime: TimeLike): Promise<void> {
     this.check('futime');
-    const res = await this.host.nfs.setattr(this.handle, toSattrTimes(atime, mtime));
+    const res = await this.host.nfs.setattr(this.handle, toSattrTimes(atime, mtime), undefined, this.state);
     if (res.status !== 0) throw nfsError(res.status, 'futime');
   }
 
@@ -314,13 +341,43 @@ export class FileHandle {
     await this.tracker.sync();
   }
 
-  /** Commit (if anything was written) and release the handle. A commit failure is reported here, as close(2) reports NFS write errors. */
+  // ------------------------------------------------------------------ locks
+
+  /**
+   * A byte-range lock (fcntl F_SETLK / F_SETLKW), held by this handle's own lock owner until
+   * unlock() or close(). NFSv4 only: NFSv3 locks need the NLM protocol, which this client does not
+   * speak, so on v3 this rejects with ENOLCK. Another owner's conflicting lock: EAGAIN, or with
+   * `wait` the call polls (with backoff) until it is granted.
+   */
+  async lock(options: LockOptions = {}): Promise<void> {
+    this.check('fcntl');
+    if (!this.state) throw new NfsError('ENOLCK', { syscall: 'fcntl', path: this.path, description: 'no locks available (byte-range locks need NFSv4: NFSv3 would need NLM)' });
+    const exclusive = options.exclusive ?? true;
+    // As fcntl(2): a write lock needs a handle open for writing, a read lock one open for reading.
+    if (exclusive ? !this.flags.write : !this.flags.read) throw new NfsError('EBADF', { syscall: 'fcntl', path: this.path });
+    await this.state.lockRange({ ...options, exclusive });
+  }
+
+  /** Release [start, start + length) of this handle's locks (the whole file by default). */
+  async unlock(options: Omit<LockOptions, 'exclusive' | 'wait' | 'signal'> = {}): Promise<void> {
+    this.check('fcntl');
+    if (!this.state) throw new NfsError('ENOLCK', { syscall: 'fcntl', path: this.path, description: 'no locks available (byte-range locks need NFSv4: NFSv3 would need NLM)' });
+    await this.state.unlockRange(options);
+  }
+
+  /**
+   * Commit (if anything was written) and release the handle — on NFSv4 its locks and its OPEN too. A
+   * commit failure is reported here, as close(2) reports NFS write errors.
+   */
   close(): Promise<void> {
     if (this.closing) return this.closing;
     this.closing = (async () => {
       try {
         await this.tracker.drain();
-        await this.tracker.sync();
+        let err: unknown;
+        await this.tracker.sync().catch((e: unknown) => void (err = e));
+        await this.state?.close().catch((e: unknown) => void (err ??= e));
+        if (err) throw err;
       } finally {
         this.closed = true;
         this.host.handleClosed(this);

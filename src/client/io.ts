@@ -8,7 +8,7 @@
  */
 import { StableHow3, type StableHow3Value } from '../nfs3/constants.js';
 import { nfsError, NfsError } from './errors.js';
-import type { Nfs3Raw } from './raw.js';
+import type { NfsProcs, StateRef } from './procs.js';
 import { UncommittedSet, type Range } from './uncommitted.js';
 import type { LocalioClient } from '../localio/client.js';
 import type { ClientBuffers } from './buffers.js';
@@ -25,7 +25,7 @@ export interface ClientCounters {
 }
 
 export interface IoCore {
-  nfs: Nfs3Raw;
+  nfs: NfsProcs;
   /** LOCALIO: tried first for READ, WRITE and COMMIT; undefined from it means "use the wire". */
   localio?: LocalioClient;
   rsize: number;
@@ -49,7 +49,9 @@ export interface ReadPiece {
 }
 
 /** READ [pos, pos+len) (len ≤ rsize) until done, EOF or a short reply; re-asks on short non-EOF replies. */
-export async function readPiece(core: IoCore, fh: Buffer, pos: number, len: number, syscall: string, path?: string): Promise<ReadPiece> {
+export async function readPiece(core: IoCore, fh: Buffer, pos: number, len: number, syscall: string, path?: string, st?: StateRef): Promise<ReadPiece> {
+  st?.check();
+  if (core.localio?.isLocal && st?.ready) await stateReady(st);
   if (core.localio?.isLocal) {
     const { data: buf, lease } = core.buffers.take(len);
     const r = await core.localio.read(fh, pos, buf, 0, len);
@@ -69,7 +71,7 @@ export async function readPiece(core: IoCore, fh: Buffer, pos: number, len: numb
   let eof = false;
   try {
     while (got < len) {
-      const res = await core.nfs.readChunks(fh, pos + got, len - got);
+      const res = await core.nfs.readChunks(fh, pos + got, len - got, st);
       core.localio?.wire('read', res.status === 0 ? res.data.length : 0);
       if (res.status !== 0) throw nfsError(res.status, syscall, path);
       releases.push(res.release);
@@ -89,6 +91,13 @@ export async function readPiece(core: IoCore, fh: Buffer, pos: number, len: numb
   return { chunks, length: got, eof, release };
 }
 
+/** NFSv4 before local I/O: the state current (its lease renewed when it may have run out), or the handle's error. */
+async function stateReady(st: StateRef): Promise<void> {
+  const w = st.ready?.();
+  if (w) await w;
+  st.check();
+}
+
 /** Copy a piece's chunks into `into` at `at`. */
 export function copyPiece(p: ReadPiece, into: Uint8Array, at: number): void {
   for (const c of p.chunks) {
@@ -102,7 +111,9 @@ export function copyPiece(p: ReadPiece, into: Uint8Array, at: number): void {
  * once (the transport bounds how many are on the wire). Returns the bytes
  * read contiguously from `pos` (short at EOF).
  */
-export async function readInto(core: IoCore, fh: Buffer, pos: number, len: number, into: Uint8Array, at: number, syscall: string, path?: string): Promise<number> {
+export async function readInto(core: IoCore, fh: Buffer, pos: number, len: number, into: Uint8Array, at: number, syscall: string, path?: string, st?: StateRef): Promise<number> {
+  st?.check();
+  if (core.localio?.isLocal && st?.ready) await stateReady(st);
   if (core.localio?.isLocal) {
     // Straight into the caller's buffer, in one pread: no rsize split, no copy.
     const r = await core.localio.read(fh, pos, into, at, len);
@@ -118,7 +129,7 @@ export async function readInto(core: IoCore, fh: Buffer, pos: number, len: numbe
     Array.from({ length: n }, async (_, i) => {
       const off = i * core.rsize;
       const want = Math.min(core.rsize, len - off);
-      const p = await readPiece(core, fh, pos + off, want, syscall, path);
+      const p = await readPiece(core, fh, pos + off, want, syscall, path, st);
       copyPiece(p, into, at + off);
       p.release();
       lens[i] = p.length;
@@ -136,7 +147,7 @@ export async function readInto(core: IoCore, fh: Buffer, pos: number, len: numbe
  * Sequential pieces of [start, end) with `ahead` READs in flight ahead of
  * the consumer; stops after the first short piece (EOF).
  */
-export async function* readAhead(core: IoCore, fh: Buffer, start: number, end: number, ahead: number, syscall: string, path?: string): AsyncGenerator<ReadPiece> {
+export async function* readAhead(core: IoCore, fh: Buffer, start: number, end: number, ahead: number, syscall: string, path?: string, st?: StateRef): AsyncGenerator<ReadPiece> {
   const queue: Array<Promise<ReadPiece & { want: number }>> = [];
   let next = start;
   const issue = () => {
@@ -144,7 +155,7 @@ export async function* readAhead(core: IoCore, fh: Buffer, start: number, end: n
       const at = next;
       const want = Math.min(core.rsize, end - at);
       next += want;
-      const p = readPiece(core, fh, at, want, syscall, path).then((r) => ({ ...r, want }));
+      const p = readPiece(core, fh, at, want, syscall, path, st).then((r) => ({ ...r, want }));
       p.catch(() => undefined); // awaited below; an abandoned generator must not leave an unhandled rejection
       queue.push(p);
     }
@@ -180,6 +191,8 @@ export class WriteTracker {
     private readonly fh: Buffer,
     private readonly path: string | undefined,
     private readonly stableHow: StableHow3Value = StableHow3.UNSTABLE,
+    /** NFSv4: the open file's state, which every WRITE carries. */
+    private readonly st?: StateRef,
   ) {}
 
   get uncommittedBytes(): number {
@@ -215,7 +228,9 @@ export class WriteTracker {
 
   /** One WRITE: local when LOCALIO is on, else (or when it declines) over the wire. `born` is set when re-sending. */
   private async writeChunk(pos: number, chunk: Buffer, born: number | undefined): Promise<void> {
+    this.st?.check();
     const local = this.core.localio;
+    if (local?.isLocal && this.st?.ready) await stateReady(this.st);
     if (local?.isLocal) {
       const r = await local.write(this.fh, pos, chunk, this.stableHow);
       if (r) {
@@ -252,7 +267,7 @@ export class WriteTracker {
     while (off < chunk.length) {
       const copy = this.core.buffers.copy(off === 0 ? chunk : chunk.subarray(off));
       // If the call fails the copy is not given back: the socket may still be sending it.
-      const res = await this.core.nfs.writeLent(this.fh, pos + off, copy.data, this.stableHow);
+      const res = await this.core.nfs.writeLent(this.fh, pos + off, copy.data, this.stableHow, this.st);
       this.core.localio?.wire('write', res.status === 0 ? res.count : 0);
       if (res.status !== 0) {
         copy.lease?.release();

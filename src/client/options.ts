@@ -3,6 +3,11 @@
  *
  *   nfs://HOST[:PORT]/EXPORT[/PATH][?version=3&nfsport=N&mountport=N&uid=N&gid=N&...]
  *
+ * `version` is 3, 4.1, 4.2, 4 (4.2, else 4.1) or auto (the default: 4.2,
+ * then 4.1, then 3, as mount.nfs tries them). NFSv4 needs only the NFS port
+ * (`nfsport`, else PORT, else 2049): no MOUNT, no portmapper; the path is
+ * walked from the server's pseudo-root.
+ *
  * HOST is a name, an IPv4 literal or a bracketed IPv6 literal. Without
  * `nfsport`/`mountport` the ports come from the server's portmapper (PMAP
  * GETPORT) on port 111, or on PORT when the URL has one; a server that does
@@ -18,8 +23,15 @@ import os from 'node:os';
 
 export type MountMode = 'hard' | 'soft';
 
+/** The protocol a client speaks (client.version). */
+export type NfsVersion = 3 | 4.1 | 4.2;
+/** What connect() may be asked for: a version, 4 (4.2 else 4.1), or 'auto' (4.2, 4.1, then 3). */
+export type VersionOption = NfsVersion | 4 | 'auto' | '3' | '4' | '4.1' | '4.2';
+
 export interface ConnectOptions {
   host: string;
+  /** NFS version (default 'auto': 4.2, then 4.1, then 3, as mount.nfs). URL: version=3|4|4.1|4.2|auto. */
+  version?: VersionOption;
   /** Export path as the server knows it (e.g. '/export'). Learnt from `path` when omitted. */
   export?: string;
   /**
@@ -70,6 +82,17 @@ export interface ConnectOptions {
   localioRendezvous?: string;
   /** Close a LOCALIO descriptor unused this long, ms (default 30000). */
   localioIdleMs?: number;
+  /**
+   * NFSv4: the client owner (EXCHANGE_ID's co_ownerid). Default: one per connect(), made of the host
+   * name, the process id and a random tag of this process start — the same for the client's whole life,
+   * so the server knows it again after a restart and lets it reclaim its opens and locks.
+   */
+  clientOwner?: string;
+  /**
+   * NFSv4: send owners and groups as "name@DOMAIN" (names from this host's /etc/passwd and /etc/group)
+   * and read names back the same way. Default: numbers ("1234"), as Linux does with AUTH_SYS. URL: idmapdomain=.
+   */
+  idmapDomain?: string;
 }
 
 /** What a URL says, before any network traffic. */
@@ -85,6 +108,14 @@ function intParam(name: string, v: string, max = 0xffffffff): number {
   const n = Number(v);
   if (n > max) throw new TypeError(`nfs URL: ${name}=${v} is out of range`);
   return n;
+}
+
+/** '3', '4', '4.1', '4.2', 'auto' (and the numbers) → a VersionOption; TypeError otherwise. */
+export function parseVersion(v: string | number): VersionOption {
+  const s = String(v).toLowerCase();
+  if (s === '3' || s === '4' || s === '4.1' || s === '4.2') return Number(s) as VersionOption;
+  if (s === 'auto') return 'auto';
+  throw new TypeError(`nfs: version must be 3, 4, 4.1, 4.2 or auto (got ${v})`);
 }
 
 /** Parse an nfs:// URL. Throws TypeError (code ERR_INVALID_URL) on a malformed one. */
@@ -106,7 +137,12 @@ export function parseNfsUrl(url: string): ParsedNfsUrl {
   for (const [k, v] of u.searchParams) {
     switch (k.toLowerCase()) {
       case 'version':
-        if (v !== '3') throw new TypeError(`nfs URL: only version=3 is supported (got ${v})`);
+      case 'vers':
+      case 'nfsvers':
+        out.version = parseVersion(v);
+        break;
+      case 'idmapdomain':
+        out.idmapDomain = v;
         break;
       case 'nfsport':
         out.nfsPort = intParam(k, v, 65535);
@@ -171,6 +207,9 @@ export function parseNfsUrl(url: string): ParsedNfsUrl {
 
 export interface ResolvedOptions {
   host: string;
+  version: 'auto' | 3 | 4 | 4.1 | 4.2;
+  clientOwner?: string;
+  idmapDomain?: string;
   auth: 'sys' | 'none';
   uid: number;
   gid: number;
@@ -199,8 +238,12 @@ export function resolveOptions(o: ConnectOptions): ResolvedOptions {
     // The process's groups, as libnfs does; only when the uid is our own (an explicit uid= means someone else).
     gids = o.uid === undefined ? (process.getgroups?.() ?? []) : [gid];
   }
+  const version = o.version === undefined ? 'auto' : parseVersion(o.version);
   return {
     host: o.host,
+    version: version === 'auto' ? 'auto' : (Number(version) as 3 | 4 | 4.1 | 4.2),
+    clientOwner: o.clientOwner,
+    idmapDomain: o.idmapDomain,
     auth: o.auth ?? 'sys',
     uid,
     gid,

@@ -29,6 +29,7 @@ import { decodeExports, decodeMntRes, decodeMountList, encodeDirpath } from '../
 import type { ExportNode, MntRes, MountEntry } from '../mount/types.js';
 import type { PostOpAttr } from '../nfs3/types.js';
 import type { ArgsEncoder, RpcReply, RpcTransport } from './transport.js';
+import type { NfsProcs } from './procs.js';
 
 /** READ3res whose data may sit in a pooled buffer: call `release` once the data is no longer used. */
 export type ReadChunksRes =
@@ -77,7 +78,7 @@ export interface RawOptions {
 }
 
 /** NFSv3 procedures, decoded. */
-export class Nfs3Raw {
+export class Nfs3Raw implements NfsProcs {
   constructor(
     private readonly caller: Caller,
     private readonly opts: RawOptions = {},

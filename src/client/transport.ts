@@ -61,6 +61,12 @@ export interface TransportOptions {
   label: string;
   /** Size of the pooled buffers large replies are assembled in (the largest READ reply expected). */
   poolRecordSize?: number;
+  /**
+   * On a timeout, drop the connection and send what is outstanding again on a new one, never on the
+   * same connection (NFSv4.1, RFC 8881 section 2.9.2: a retry over TCP only after the connection is
+   * lost; the Linux client's "discrtry" for v4). Default false: v3 retransmits on the same connection.
+   */
+  disconnectOnTimeout?: boolean;
 }
 
 export interface RpcReply {
@@ -130,6 +136,8 @@ interface PendingCall {
   label: string;
   /** Per-call soft limit (LOCALIO probes): fail after one timeout of this many ms, whatever the mount mode. */
   softMs?: number;
+  /** Sent while a reconnect hook holds everything else back, and outside the in-flight bound (onConnectHook). */
+  priority?: boolean;
 }
 
 function rpcError(h: ReplyHeader, label: string): NfsError {
@@ -154,6 +162,14 @@ export class RpcTransport {
   private everConnected = false;
   /** Called after the connection came back (not on the first connect): LOCALIO re-probes. */
   onReconnect?: () => void;
+  /**
+   * Run on a connection that came back before anything outstanding is sent on it again: calls made with
+   * `priority` go out meanwhile, all others wait until it settles (NFSv4.1 binds the new connection to
+   * its session first, then retransmits each call on its own slot and sequence id).
+   */
+  onConnectHook?: () => Promise<void>;
+  /** A reconnect hook is running on the current connection. */
+  private holding = false;
   private firstConnect?: { resolve: () => void; reject: (e: Error) => void };
   readonly stats: TransportStats = { calls: 0, retransmits: 0, timeouts: 0, reconnects: 0, inFlight: 0 };
 
@@ -216,9 +232,13 @@ export class RpcTransport {
     label = this.opts.label,
     /** Fail with ETIMEDOUT after this many ms without an answer, even on a hard mount (background probes). */
     softMs?: number,
+    /** Outside the in-flight bound, and sent while a reconnect hook holds other calls back (onConnectHook). */
+    priority = false,
   ): Promise<RpcReply> {
     if (this.closed) throw new NfsError('ECONNABORTED', { description: 'the NFS client is closed', syscall: label });
-    if (this.inFlight >= this.opts.maxInFlight) {
+    if (priority) {
+      // not counted: the hook's call must not wait behind the calls it holds back
+    } else if (this.inFlight >= this.opts.maxInFlight) {
       await new Promise<void>((r) => this.waiters.push(r));
       if (this.closed) throw new NfsError('ECONNABORTED', { description: 'the NFS client is closed', syscall: label });
     } else this.inFlight++;
@@ -248,12 +268,13 @@ export class RpcTransport {
         sentOn: 0,
         label,
         softMs,
+        priority,
       };
       this.pending.set(xid, c);
       if (this.pending.size === 1) this.refresh();
       this.arm(c);
-      if (this.connected) this.send(c);
-      else this.ensureConnecting();
+      if (this.connected && (!this.holding || priority)) this.send(c);
+      else if (!this.connected) this.ensureConnecting();
     });
   }
 
@@ -304,7 +325,7 @@ export class RpcTransport {
   private finish(c: PendingCall): void {
     clearTimeout(c.timer);
     this.pending.delete(c.xid);
-    this.release();
+    if (!c.priority) this.release();
     if (this.pending.size === 0) this.refresh();
   }
 
@@ -338,6 +359,12 @@ export class RpcTransport {
       return;
     }
     this.arm(c);
+    if (this.connected && this.holding && !c.priority) return; // goes out when the reconnect hook is done
+    if (this.connected && this.opts.disconnectOnTimeout) {
+      // Never again on this connection: a new one carries every outstanding call (once per connection).
+      if (c.sentOn === this.gen) this.socket?.destroy();
+      return;
+    }
     // Same xid, same bytes: a server that already ran the call answers from its DRC.
     if (this.connected) {
       this.stats.retransmits++;
@@ -424,12 +451,17 @@ export class RpcTransport {
       const fc = this.firstConnect;
       this.firstConnect = undefined;
       fc?.resolve();
-      // Everything outstanding goes (again) on the new connection, oldest first, with its original xid.
-      const calls = [...this.pending.values()].sort((a, b) => a.xid - b.xid);
-      for (const c of calls) {
-        if (c.sentOn !== 0) this.stats.retransmits++;
-        this.send(c);
-      }
+      const hook = again ? this.onConnectHook : undefined;
+      if (hook) {
+        this.holding = true;
+        void hook()
+          .catch(() => undefined)
+          .finally(() => {
+            if (gen !== this.gen || !this.connected) return; // that connection is gone: the next one runs the hook again
+            this.holding = false;
+            this.resendAll(gen);
+          });
+      } else this.resendAll(gen);
       if (again) this.onReconnect?.();
     });
     s.on('error', (err) => {
@@ -440,6 +472,7 @@ export class RpcTransport {
       if (gen !== this.gen) return;
       const wasConnected = this.connected;
       this.connected = false;
+      this.holding = false;
       this.socket = undefined;
       this.resetReader();
       if (this.closed) return;
@@ -461,6 +494,15 @@ export class RpcTransport {
       if (wasConnected) this.attempts = 0;
       if (this.pending.size > 0) this.ensureConnecting();
     });
+  }
+
+  /** Everything outstanding not yet on connection `gen` goes on it, oldest first, with its original xid. */
+  private resendAll(gen: number): void {
+    const calls = [...this.pending.values()].filter((c) => c.sentOn !== gen).sort((a, b) => a.xid - b.xid);
+    for (const c of calls) {
+      if (c.sentOn !== 0) this.stats.retransmits++;
+      this.send(c);
+    }
   }
 
   /** The buffer the next socket read goes into. */

@@ -35,6 +35,8 @@ import { squash } from './squash.js';
 import { GenerationalCache } from '../util/cache.js';
 import { codeOf, errnoError } from '../util/errno.js';
 import { isOwner, permits } from './permission.js';
+import { PseudoFs } from './pseudo.js';
+import { Namespace } from './namespace.js';
 
 export interface ExportTableOptions {
   /** Handle MAC key (see loadOrCreateSecret). */
@@ -66,13 +68,27 @@ function insecurePort(peer: Peer): boolean {
 function checkType(t: FileType, want: Want['type']): void {
   if (want === undefined || want === 'any') return;
   if (want === 'dir') {
+    // A symlink where a directory is wanted: NFSv4 answers SYMLINK, NFSv3 NOTDIR (vfs/status.ts).
+    if (t === 'lnk') throw new GateError('ESYMLINKDIR', 'a symbolic link, not a directory');
     if (t !== 'dir') throw new GateError('ENOTDIR', 'not a directory');
     return;
   }
   if (t === 'dir' && (want === 'reg' || want === 'notdir')) throw new GateError('EISDIR', 'is a directory');
   if (want === 'notdir') return;
-  if (t !== want) throw new GateError('EINVAL', `not a ${want}`);
+  if (t === want) return;
+  // A regular file wanted: a symlink is ELOOP, anything else EWRONGTYPE — NFSv4 answers SYMLINK and
+  // WRONG_TYPE (knfsd's nfsd_mode_check), NFSv3 INVAL for both (vfs/status.ts).
+  if (want === 'reg') throw new GateError(t === 'lnk' ? 'ELOOP' : 'EWRONGTYPE', `not a regular file but a ${t}`);
+  throw new GateError('EINVAL', `not a ${want}`);
 }
+
+/**
+ * The pseudo-filesystem's export: read-only, open to every host (what a host may see in it is
+ * filtered by Namespace.visible), no squashing needed (its directories are 0555 root's), and no
+ * secure-port rule, so that a client can always reach the exports it may use.
+ */
+const PSEUDO_OPTIONS: ExportOptions = Object.freeze({ readOnly: true, secure: false, squash: 'none', anonuid: 65534, anongid: 65534, sync: true });
+const PSEUDO_ID = exportIdForPath('\0nfs4 pseudo-root');
 
 /** Half the bound of the handle caches (see GenerationalCache): 32k handles at most, a few MiB. */
 const FH_CACHE_HALF = 16384;
@@ -96,6 +112,32 @@ export class ExportTable implements ExportRegistry, FhGate {
   /** The same, by node identity: lives as long as the backend keeps the node. */
   private byNode = new WeakMap<Node, { exp: Export; fh: Buffer }>();
   private static readonly OPT_TTL_MS = 30_000;
+  private pseudoExp: Export = ExportTable.pseudoExport([]);
+  /** The NFSv4 namespace: the pseudo-filesystem and the junctions into exports. */
+  readonly namespace = new Namespace(this);
+
+  private static pseudoExport(paths: string[]): Export {
+    const backend = new PseudoFs(paths);
+    return Object.freeze({
+      id: PSEUDO_ID,
+      path: '/',
+      backend,
+      entry: { path: '/', clients: [{ host: '*', options: PSEUDO_OPTIONS }] },
+      rootKey: Buffer.from((backend.nodeAt('/') as { key: Buffer }).key),
+    });
+  }
+
+  /** The NFSv4 pseudo-filesystem's export (not in list(): MOUNT and status never show it). */
+  pseudo(): Export {
+    return this.pseudoExp;
+  }
+
+  /** The export list changed: the pseudo tree and the namespace follow. */
+  private exportsChanged(): void {
+    this.pseudoExp = ExportTable.pseudoExport([...this.paths.keys()]);
+    this.namespace.reset();
+    this.optCache.clear();
+  }
 
   constructor(opts: ExportTableOptions) {
     if (opts.secret.length < 16) throw new RangeError('file handle secret must be at least 16 bytes');
@@ -117,7 +159,7 @@ export class ExportTable implements ExportRegistry, FhGate {
     // Checked after the awaits so two concurrent add()s of one path cannot both succeed.
     if (this.paths.has(path)) throw errnoError('EEXIST', `${path} is already exported`);
     let id = 0;
-    for (let attempt = 0; id === 0 || this.ids.has(id); attempt++) id = exportIdForPath(path, attempt);
+    for (let attempt = 0; id === 0 || id === PSEUDO_ID || this.ids.has(id); attempt++) id = exportIdForPath(path, attempt);
     const exp: Export = Object.freeze({
       id,
       path,
@@ -128,7 +170,7 @@ export class ExportTable implements ExportRegistry, FhGate {
     });
     this.ids.set(id, exp);
     this.paths.set(path, { exp, comps: splitPath(path) });
-    this.optCache.clear();
+    this.exportsChanged();
     return exp;
   }
 
@@ -142,7 +184,7 @@ export class ExportTable implements ExportRegistry, FhGate {
     if (!hit) return undefined;
     this.paths.delete(p);
     this.ids.delete(hit.exp.id);
-    this.optCache.clear();
+    this.exportsChanged();
     this.composeCache.clear();
     this.byNode = new WeakMap();
     return hit.exp;
@@ -156,9 +198,14 @@ export class ExportTable implements ExportRegistry, FhGate {
     return this.ids.get(id);
   }
 
+  /** An export or the pseudo-filesystem's, by id. */
+  private anyById(id: number): Export | undefined {
+    return this.ids.get(id) ?? (id === PSEUDO_ID ? this.pseudoExp : undefined);
+  }
+
   async optionsFor(exp: Export, peer: Peer): Promise<ExportOptions | undefined> {
     const options = (await matchClient(exp.entry.clients, peer, this.resolver))?.options;
-    if (this.ids.get(exp.id) === exp) {
+    if (this.anyById(exp.id) === exp) {
       this.optCache.set(`${exp.id}|${peer.address}`, { options, until: Date.now() + ExportTable.OPT_TTL_MS });
     }
     return options;
@@ -241,7 +288,7 @@ export class ExportTable implements ExportRegistry, FhGate {
 
   async verify(fh: Buffer, caller: Caller, want: Want = {}): Promise<Verified> {
     const { exportId, nodeKey } = this.decode(fh);
-    const exp = this.ids.get(exportId);
+    const exp = this.anyById(exportId);
     if (!exp) throw new GateError('ESTALE', 'export no longer present');
     const ok = this.optCache.get(`${exp.id}|${caller.peer.address}`);
     const options = ok && ok.until > Date.now() ? ok.options : await this.optionsFor(exp, caller.peer);
@@ -258,14 +305,24 @@ export class ExportTable implements ExportRegistry, FhGate {
       throw e;
     }
     const attrs = { ...(await exp.backend.getattr(node)), fsid: BigInt(exp.id) };
+    return this.recheck({ export: exp, node, attrs, options, identity }, want);
+  }
+
+  /**
+   * The type, read-only and permission checks of verify() again, on what an earlier verify() of
+   * the same handle found (an NFSv4 COMPOUND's PUTFH, for the operation after it): no second
+   * look-up or getattr. Throws as verify() does.
+   */
+  recheck(v: Verified, want: Want = {}): Verified {
+    const { attrs, identity, options } = v;
     checkType(attrs.type, want.type);
     const may = want.may ?? May.NONE;
-    if (options.readOnly && may & MODIFYING) throw new GateError('EROFS', `${exp.path} is exported read-only`);
+    if (options.readOnly && may & MODIFYING) throw new GateError('EROFS', `${v.export.path} is exported read-only`);
     if (!permits(attrs, identity, may)) {
       // Owner-only operations failing is "not owner" (EPERM, NFS3ERR_PERM), as chmod(2) says.
       if (may & May.OWNER && !isOwner(attrs, identity)) throw new GateError('EPERM', 'not the owner');
       throw new GateError('EACCES', 'permission denied');
     }
-    return { export: exp, node, attrs, options, identity };
+    return v;
   }
 }

@@ -101,6 +101,8 @@ export interface FhGate {
    * node, check type and permission. The only way a handle becomes a Node.
    */
   verify(fh: Buffer, caller: Caller, want?: Want): Promise<Verified>;
+  /** verify()'s type, read-only and permission checks again on its earlier result (no new look-up). */
+  recheck(v: Verified, want?: Want): Verified;
   /** Build the handle for a node of an export. At most 64 bytes. */
   compose(exp: Export, node: Node): Buffer;
 }

@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { errnoError } from '../util/errno.js';
 import type { StatAt, StatMany } from '../storage/posix.js';
+import type { V42Native } from '../storage/posix-v42.js';
 import type { SpliceNative } from '../storage/splice.js';
 import type { AtNative } from '../storage/posix-at.js';
 
@@ -123,6 +124,8 @@ export interface StorageCalls {
   /** The calls relative to directory descriptors (native/fsat.c), when the addon has them all. */
   at?: AtNative;
   splice?: SpliceNative;
+  /** The NFSv4.2 calls on descriptors (native/fsdata.c): seek data/hole, fallocate, copy_file_range, FICLONE, xattrs. */
+  v42?: V42Native;
 }
 
 const AT_FUNCTIONS = ['fsAt', 'fsAtSync', 'readdirAt', 'readlinkAt', 'statfsAt', 'statAt', 'openat2Active'] as const;
@@ -142,6 +145,7 @@ export function storageCalls(native: FdPassNative | undefined = loadFdPass().nat
     statAt: statAt?.bind(native),
     statMany: statMany?.bind(native),
     splice: pipeOpen && spliceIn && spliceOut ? { pipeOpen: pipeOpen.bind(native), spliceIn: spliceIn.bind(native), spliceOut: spliceOut.bind(native) } : undefined,
+    v42: typeof raw.dataOp === 'function' && typeof raw.xattr === 'function' ? (bindAll(raw, ['dataOp', 'xattr'], {}) as unknown as V42Native) : undefined,
   };
 }
 

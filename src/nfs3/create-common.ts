@@ -4,14 +4,13 @@
  */
 import type { CallContext } from '../rpc/context.js';
 import { May, type Verified } from '../export/types.js';
-import { ownerFor } from '../export/permission.js';
-import { modeOnCreate } from '../export/setid.js';
-import type { Node, Owner, SetAttrs } from '../storage/types.js';
+import type { Node, Owner } from '../storage/types.js';
+import { applyAfterCreate as sharedApply, newMode as sharedMode, newOwner as sharedOwner } from '../vfs/create.js';
 import type { Nfs3Env } from './env.js';
 import type { DirCreateRes, Sattr3 } from './types.js';
 import { EMPTY_WCC, postOpAttr, wccAfter } from './attrs.js';
-import { callerOf, isDotName, reachableAfterRefusal } from './common.js';
-import { refuse, toNfsStat } from './status.js';
+import { callerOf, reachableAfterRefusal } from './common.js';
+import { toNfsStat } from './status.js';
 import { toSetAttrs } from './sattr.js';
 
 /** The parent directory, with write and search permission (EROFS on a read-only export). */
@@ -19,45 +18,21 @@ export function verifyParent(env: Nfs3Env, ctx: CallContext, dirFh: Buffer): Pro
   return env.gate.verify(dirFh, callerOf(ctx), { type: 'dir', may: May.WRITE | May.EXEC });
 }
 
-/** "." and ".." always exist, so creating them is EXIST (as knfsd answers). */
-export function checkNewName(name: string): void {
-  if (isDotName(name)) refuse('EEXIST', `"${name}" exists`);
-}
+export { checkNewName } from '../vfs/create.js';
 
-/**
- * Owner of a new object: ownerFor (caller, or the directory's group when it
- * is setgid). Only root may choose other ids through sattr3, as knfsd only
- * applies uid/gid after create when the caller is root.
- */
+/** newOwner of vfs/create.ts for an sattr3 (only its uid and gid matter). */
 export function newOwner(dir: Verified, s: Sattr3): Owner {
-  const o = ownerFor(dir.identity, dir.attrs);
-  if (dir.identity.uid !== 0) return o;
-  return { uid: s.uid ?? o.uid, gid: s.gid ?? o.gid };
+  return sharedOwner(dir, { uid: s.uid, gid: s.gid });
 }
 
-/**
- * Mode of a new object: knfsd uses 0 when the client sends none (clients always send one in
- * practice). A non-directory in a set-group-ID directory loses S_ISGID the caller could not set
- * (setid.ts modeOnCreate); a directory keeps it (the backend adds the parent's).
- */
+/** newMode of vfs/create.ts for an sattr3. */
 export function newMode(s: Sattr3, dir?: Verified): number {
-  const mode = (s.mode ?? 0) & 0o7777;
-  return dir === undefined ? mode : modeOnCreate(dir.attrs, mode, dir.identity);
+  return sharedMode({ mode: s.mode }, dir);
 }
 
-/**
- * Attributes the create call itself could not set (times; size for regular
- * files), applied like knfsd's nfsd_create_setattr. Mode and owner were
- * given to the backend at creation.
- */
-export async function applyAfterCreate(dir: Verified, node: Node, s: Sattr3, allowSize: boolean): Promise<void> {
-  const all = toSetAttrs(s);
-  const rest: SetAttrs = {};
-  if (all.atime !== undefined) rest.atime = all.atime;
-  if (all.mtime !== undefined) rest.mtime = all.mtime;
-  if (allowSize && all.size !== undefined) rest.size = all.size;
-  if (rest.atime === undefined && rest.mtime === undefined && rest.size === undefined) return;
-  await dir.export.backend.setattr(node, rest);
+/** applyAfterCreate of vfs/create.ts for an sattr3 (EINVAL for an impossible time). */
+export function applyAfterCreate(dir: Verified, node: Node, s: Sattr3, allowSize: boolean): Promise<void> {
+  return sharedApply(dir, node, toSetAttrs(s), allowSize);
 }
 
 /** The success arm: handle, attributes and the directory's wcc. */

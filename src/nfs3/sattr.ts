@@ -1,13 +1,13 @@
 /**
- * sattr3 → the backend's SetAttrs, and the permission each attribute change
- * needs (knfsd's nfsd_setattr + the VFS's setattr_prepare rules).
+ * sattr3 → the backend's SetAttrs, and the May bits a change needs (the rules themselves are
+ * version-independent: vfs/setattr.ts).
  */
-import type { Identity, Verified } from '../export/types.js';
 import { May } from '../export/types.js';
-import { isOwner, permits } from '../export/permission.js';
 import type { SetAttrs, Timestamp } from '../storage/types.js';
 import type { Nfstime3, Sattr3 } from './types.js';
 import { refuse } from './status.js';
+
+export { checkSetattr, isEmptySetAttrs } from '../vfs/setattr.js';
 
 function toTimestamp(t: Nfstime3 | 'server'): Timestamp | 'now' {
   if (t === 'server') return 'now';
@@ -27,49 +27,11 @@ export function toSetAttrs(s: Sattr3): SetAttrs {
   return out;
 }
 
-export function isEmptySetAttrs(s: SetAttrs): boolean {
-  return (
-    s.mode === undefined && s.uid === undefined && s.gid === undefined && s.size === undefined &&
-    s.atime === undefined && s.mtime === undefined
-  );
-}
-
-/**
- * The May bits the gate can check for this change on its own: WRITE for a
- * size change, OWNER for mode and explicit times. Changes whose rule is an
- * "or" (server-time touch, chown, chgrp) are finished by checkSetattr.
- */
+/** vfs/setattr.ts setattrMay for an sattr3, without converting its times (which may be invalid). */
 export function sattrMay(s: Sattr3): number {
   let may = May.NONE;
   if (s.size !== undefined) may |= May.WRITE;
   if (s.mode !== undefined) may |= May.OWNER;
   if ((s.atime !== undefined && s.atime !== 'server') || (s.mtime !== undefined && s.mtime !== 'server')) may |= May.OWNER;
   return may;
-}
-
-function memberOf(id: Identity, gid: number): boolean {
-  return id.gid === gid || id.gids.includes(gid);
-}
-
-/**
- * The remaining SETATTR rules, after the gate (type, read-only, sattrMay):
- * - the export is writable at all (even an empty SETATTR is a modification
- *   request; knfsd answers ROFS with NFSD_MAY_SATTR);
- * - setting times to the server's time: the owner or anyone who may write;
- * - changing the owner: root only (an owner "changing" to itself is allowed);
- * - changing the group: root, or the owner when a member of the new group.
- */
-export function checkSetattr(v: Verified, s: Sattr3): void {
-  const { attrs, identity: id } = v;
-  if (v.options.readOnly) refuse('EROFS', 'read-only export');
-  if (s.atime === 'server' || s.mtime === 'server') {
-    if (!isOwner(attrs, id) && !permits(attrs, id, May.WRITE)) refuse('EACCES', 'touch needs ownership or write permission');
-  }
-  if (s.uid !== undefined && id.uid !== 0) {
-    if (s.uid !== attrs.uid || id.uid !== attrs.uid) refuse('EPERM', 'only root may change the owner');
-  }
-  if (s.gid !== undefined && id.uid !== 0) {
-    if (id.uid !== attrs.uid) refuse('EPERM', 'only the owner may change the group');
-    if (s.gid !== attrs.gid && !memberOf(id, s.gid)) refuse('EPERM', 'not a member of the new group');
-  }
 }

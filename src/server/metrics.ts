@@ -19,6 +19,9 @@ import { MOUNT_PROGRAM } from '../mount/constants.js';
 import { PMAP_PROGRAM } from '../portmap/program.js';
 import { LOCALIO_PROGRAM } from '../localio/constants.js';
 import { log } from '../util/log.js';
+import type { EventEmitter } from 'node:events';
+import { nfs4StatName } from '../nfs4/constants.js';
+import type { Nfs4OpEvent } from '../nfs4/env.js';
 
 const PROGRAMS: Record<number, string> = { [PMAP_PROGRAM]: 'portmap', [NFS3_PROGRAM]: 'nfs3', [MOUNT_PROGRAM]: 'mount3', [LOCALIO_PROGRAM]: 'localio' };
 
@@ -26,7 +29,11 @@ export interface MetricsSource {
   rpc: RpcServer;
   localio(): LocalioServerStatus | undefined;
   dataPath?(): DataPathStatus;
+  /** NFSv4: per-operation events ('op', Nfs4OpEvent) and the state's counts. */
+  nfs4?: { ops: EventEmitter; counts(): Nfs4Counts };
 }
+
+type Nfs4Counts = { clients: number; sessions: number; opens: number; lockStates: number; locks: number; cachedBytes: number };
 
 /** Parse "PORT", "HOST:PORT" or "[V6]:PORT"; the host defaults to 127.0.0.1. */
 export function parseListen(spec: string): { host: string; port: number } {
@@ -40,7 +47,7 @@ function statusLabel(ev: CallEvent): string | undefined {
   if (ev.status === '0' || ev.status === 'SUCCESS') return undefined;
   const n = Number(ev.status);
   if (!Number.isInteger(n)) return ev.status; // an RPC-level status: GARBAGE_ARGS, AUTH_BADCRED ...
-  return ev.prog === NFS3_PROGRAM ? nfs3StatName(n) : `${PROGRAMS[ev.prog] ?? ev.prog}:${n}`;
+  return ev.prog === NFS3_PROGRAM && ev.vers === 3 ? nfs3StatName(n) : `${PROGRAMS[ev.prog] ?? ev.prog}:${n}`;
 }
 
 export function createMetrics(src: MetricsSource): Registry {
@@ -63,11 +70,21 @@ export function createMetrics(src: MetricsSource): Registry {
   const readBytes = new Counter({ name: `${p}read_bytes_total`, help: 'Bytes returned by READ over the wire', registers: [reg] });
   const writtenBytes = new Counter({ name: `${p}written_bytes_total`, help: 'Bytes accepted by WRITE over the wire', registers: [reg] });
   src.rpc.on('call', (ev: CallEvent) => {
-    const program = PROGRAMS[ev.prog] ?? String(ev.prog);
+    // Program 100003 serves two versions: "nfs3" and "nfs4" (whose COMPOUNDs count here, their operations below).
+    const program = ev.prog === NFS3_PROGRAM ? `nfs${ev.vers}` : PROGRAMS[ev.prog] ?? String(ev.prog);
     calls.inc({ program, procedure: ev.name });
     latency.observe({ program, procedure: ev.name }, Number(ev.durationNs) / 1e9);
     const st = statusLabel(ev);
     if (st) errors.inc({ program, procedure: ev.name, status: st });
+    if (ev.bytes) (ev.name === 'READ' ? readBytes : writtenBytes).inc(ev.bytes);
+  });
+
+  // NFSv4: each operation of a COMPOUND is counted like a procedure (program "nfs4"), its errors by nfsstat4.
+  src.nfs4?.ops.on('op', (ev: Nfs4OpEvent) => {
+    const labels = { program: 'nfs4', procedure: ev.name };
+    calls.inc(labels);
+    latency.observe(labels, Number(ev.durationNs) / 1e9);
+    if (ev.status !== 0) errors.inc({ ...labels, status: nfs4StatName(ev.status) });
     if (ev.bytes) (ev.name === 'READ' ? readBytes : writtenBytes).inc(ev.bytes);
   });
 
@@ -87,6 +104,18 @@ export function createMetrics(src: MetricsSource): Registry {
   rpc('counter', 'connections_total', 'TCP connections accepted', (s) => s.connectionsTotal);
   rpc('counter', 'drc_hits_total', 'Retransmitted non-idempotent calls answered from the duplicate request cache', (s) => s.drcHits);
   rpc('counter', 'bad_records_total', 'Records refused (garbage or over the size cap)', (s) => s.garbageRecords + s.oversizedRecords);
+
+  const v4 = (name: string, help: string, get: (k: Nfs4Counts) => number) =>
+    scraped('gauge', `nfs4_${name}`, help, (put) => {
+      const k = src.nfs4?.counts();
+      if (k) put({}, get(k));
+    });
+  v4('clients', 'NFSv4 clients (client ids) the server holds now', (k) => k.clients);
+  v4('sessions', 'NFSv4.1 sessions now', (k) => k.sessions);
+  v4('open_files', 'NFSv4 opens (open stateids) now', (k) => k.opens);
+  v4('locks', 'NFSv4 byte-range locks held now', (k) => k.locks);
+  v4('lock_states', 'NFSv4 lock stateids now', (k) => k.lockStates);
+  v4('slot_cache_bytes', 'Bytes of replies kept in session slots (the NFSv4.1 reply cache)', (k) => k.cachedBytes);
 
   // The data path: direct writes, spliced reads and stat-ahead per export, READDIRPLUS pages ahead.
   const dp = (name: string, help: string, fill: (d: DataPathStatus, put: Parameters<Fill>[0]) => void, labelNames: string[] = []) =>

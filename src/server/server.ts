@@ -3,10 +3,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { RpcServer, type RpcServerStats } from '../rpc/index.js';
+import type { ProcedureDef, RpcProgram } from '../rpc/program.js';
+import { NFS4_VERSION as NFS_V4 } from '../nfs4/constants.js';
 import { createPortmapProgram, type Mapping } from '../portmap/program.js';
 import { createMountProgram } from '../mount/program.js';
 import { MOUNT_PROGRAM, MOUNT_V3 } from '../mount/constants.js';
-import { createNfs3Program } from '../nfs3/program.js';
+import { createNfs3Procedures } from '../nfs3/program.js';
 import { NFS3_PROGRAM as NFS_PROGRAM, NFS3_VERSION as NFS_V3 } from '../nfs3/constants.js';
 import {
   ExportTable,
@@ -27,6 +29,9 @@ import { SameHostCongestion } from './same-host-tcp.js';
 import { ControlServer, controlSocketPath } from './control.js';
 import { createMetrics, MetricsServer } from './metrics.js';
 import type { ConnectionInfo } from '../rpc/server.js';
+import { ChangeClock } from '../util/changes.js';
+import { Nfs4Server, type Nfs4Status } from './nfs4.js';
+import type { StateLimits } from '../nfs4/state/index.js';
 
 export interface NfsServerOptions {
   /** Exports: parsed entries, or the text of an exports(5) file. */
@@ -78,6 +83,14 @@ export interface NfsServerOptions {
   control?: boolean;
   /** Serve Prometheus metrics at http://HOST:PORT/metrics ("PORT" alone: on 127.0.0.1). Off by default. */
   metrics?: string;
+  /** Serve NFSv4.1 and 4.2 (program 100003 version 4) beside v3. Default true. */
+  nfs4?: boolean;
+  /** The NFSv4 lease, seconds. Default 90. */
+  leaseTime?: number;
+  /** NFSv4 owners as user@DOMAIN through the host's passwd/group (default: numeric strings). */
+  idmapDomain?: string;
+  /** Bounds on NFSv4 state (clients, sessions, slots ...). */
+  nfs4Limits?: Partial<StateLimits>;
 }
 
 /** What `nfs-localio status` shows. */
@@ -92,6 +105,8 @@ export interface NfsServerStatus {
   rpc: RpcServerStats;
   localio?: LocalioServerStatus;
   dataPath: DataPathStatus;
+  /** NFSv4 clients with their sessions, opens and locks; undefined when v4 is off. */
+  nfs4?: Nfs4Status;
 }
 
 /**
@@ -136,29 +151,55 @@ export class NfsServer {
   private readonly congestion: SameHostCongestion;
   private closing?: Promise<void>;
   readonly mountList;
+  /** NFSv4.1/4.2; undefined when disabled. */
+  readonly nfs4?: Nfs4Server;
 
   private constructor(
     exportsTable: ExportTable,
     identity: ServerIdentity,
     private readonly opts: NfsServerOptions,
+    secret: Buffer,
   ) {
     this.exports = exportsTable;
     this.identity = identity;
     const rtmax = opts.rtmax ?? 1024 * 1024;
     const wtmax = opts.wtmax ?? 1024 * 1024;
-    const nfs = createNfs3Program({
+    const resetWriteVerifier = () => {
+      this.verifier = randomBytes(8);
+      log.warn('nfs.write_verifier.reset', { reason: 'write or commit failure' });
+    };
+    // One change clock for both versions: v3's listing reply-ahead must see v4's changes too.
+    const changes = new ChangeClock();
+    const maxRecord = wtmax + 64 * 1024;
+    const versions = new Map<number, ProcedureDef[]>([[NFS_V3, createNfs3Procedures({
       gate: exportsTable,
       exports: exportsTable,
       writeVerifier: () => this.verifier,
-      resetWriteVerifier: () => {
-        this.verifier = randomBytes(8);
-        log.warn('nfs.write_verifier.reset', { reason: 'write or commit failure' });
-      },
+      resetWriteVerifier,
       rtmax,
       wtmax,
       dtpref: 64 * 1024,
       readdirplusAhead: this.readdirplusAhead,
-    });
+      changes,
+    })]]);
+    if (opts.nfs4 !== false) {
+      this.nfs4 = new Nfs4Server({
+        table: exportsTable,
+        secret,
+        rtmax,
+        wtmax,
+        changes,
+        writeVerifier: () => this.verifier,
+        resetWriteVerifier,
+        leaseSeconds: opts.leaseTime,
+        idmapDomain: opts.idmapDomain,
+        limits: opts.nfs4Limits,
+        maxRecord,
+      });
+      versions.set(NFS_V4, this.nfs4.procedures);
+    }
+    // One program, versions 3 and 4: an unknown version gets PROG_MISMATCH 3..4.
+    const nfs: RpcProgram = { number: NFS_PROGRAM, name: 'nfs', versions };
     const mount = createMountProgram({ exports: exportsTable, gate: exportsTable });
     this.mountList = mount.mountList;
     const portmap = createPortmapProgram({ mappings: () => this.mappings() });
@@ -177,9 +218,11 @@ export class NfsServer {
     this.congestion = new SameHostCongestion(native?.tcpCongestion?.bind(native), opts.sameHostCongestion ?? 'reno');
     // Headroom over wtmax for the RPC and WRITE headers.
     this.rpc = new RpcServer(programs, {
-      maxRecord: wtmax + 64 * 1024,
+      maxRecord,
       tuneSocket: (fd, peer, local) => this.congestion.tune(fd, peer, local),
     });
+    const v4 = this.nfs4;
+    if (v4) this.rpc.on('disconnect', (ev: { id: number }) => v4.connectionClosed(ev.id));
   }
 
   /** Create the server, open its exports and start listening. */
@@ -188,7 +231,7 @@ export class NfsServer {
     const stateDir = opts.stateDir ?? defaultStateDir();
     const secret = await loadOrCreateSecret(stateDir);
     const table = new ExportTable({ secret, server: identity });
-    const server = new NfsServer(table, identity, { ...opts, stateDir });
+    const server = new NfsServer(table, identity, { ...opts, stateDir }, secret);
     let entries: ExportEntry[];
     if (Array.isArray(opts.exports)) entries = opts.exports;
     else {
@@ -205,7 +248,13 @@ export class NfsServer {
         await server.portmapRpc.listen(pmPort, opts.host ?? '127.0.0.1');
       }
       if (opts.metrics !== undefined) {
-        const reg = createMetrics({ rpc: server.rpc, localio: () => server.localio?.status(), dataPath: () => server.dataPath() });
+        const v4 = server.nfs4;
+        const reg = createMetrics({
+          rpc: server.rpc,
+          localio: () => server.localio?.status(),
+          dataPath: () => server.dataPath(),
+          nfs4: v4 && { ops: v4.ops, counts: () => v4.state.counts() },
+        });
         server.metricsServer = await MetricsServer.start(reg, opts.metrics);
       }
       if (opts.control !== false) {
@@ -252,6 +301,7 @@ export class NfsServer {
       { prog: 100000, vers: 4, port },
       { prog: MOUNT_PROGRAM, vers: MOUNT_V3, port },
       { prog: NFS_PROGRAM, vers: NFS_V3, port },
+      ...(this.nfs4 ? [{ prog: NFS_PROGRAM, vers: NFS_V4, port }] : []),
     ];
   }
 
@@ -266,12 +316,13 @@ export class NfsServer {
       // The optional addon's calls relative to directory descriptors (openat2 and the *at family:
       // no path is ever built), statMany (listing pages stat the next page's entries ahead on the
       // thread pool) and splice calls (READ data reaches the socket without a copy).
-      const { at, statMany, splice } = storageCalls();
+      const { at, statMany, splice, v42 } = storageCalls();
       const rtmax = this.opts.rtmax ?? 1024 * 1024;
       posix = new PosixBackend(entry.path, {
         stateDir: backendState,
         at,
         statMany,
+        v42,
         splice: this.opts.spliceReads !== false ? splice : undefined,
         spliceBytes: rtmax,
         directWriteBytes: this.opts.directWrites === false ? 0 : undefined,
@@ -324,6 +375,7 @@ export class NfsServer {
       rpc: this.rpc.stats(),
       localio: this.localio?.status(),
       dataPath: this.dataPath(),
+      nfs4: this.nfs4?.status(),
     };
   }
 
@@ -365,6 +417,7 @@ export class NfsServer {
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.nfs4?.close();
       await this.localio?.close();
       await this.control?.close();
       await this.metricsServer?.close();

@@ -32,6 +32,16 @@ export abstract class BackendDecorator implements Backend {
   readSpliced?: (node: Node, offset: bigint, count: number) => Promise<SplicedRead | undefined>;
   readdirPlus?: (dir: Node, cookie: bigint, limit: number) => Promise<DirPlusPage>;
   openFd?: (node: Node, mode: 'r' | 'rw') => Promise<LocalFd>;
+  hold?: Backend['hold'];
+  seek?: Backend['seek'];
+  allocate?: Backend['allocate'];
+  deallocate?: Backend['deallocate'];
+  copyRange?: Backend['copyRange'];
+  clone?: Backend['clone'];
+  getxattr?: Backend['getxattr'];
+  setxattr?: Backend['setxattr'];
+  listxattr?: Backend['listxattr'];
+  removexattr?: Backend['removexattr'];
 
   constructor(protected readonly inner: Backend) {
     this.kind = inner.kind;
@@ -41,6 +51,30 @@ export abstract class BackendDecorator implements Backend {
     if (inner.readSpliced) this.readSpliced = inner.readSpliced.bind(inner);
     if (inner.readdirPlus) this.readdirPlus = inner.readdirPlus.bind(inner);
     if (inner.openFd) this.openFd = inner.openFd.bind(inner);
+    if (inner.hold) this.hold = inner.hold.bind(inner);
+    if (inner.seek) this.seek = inner.seek.bind(inner);
+    if (inner.allocate) this.allocate = inner.allocate.bind(inner);
+    if (inner.deallocate) this.deallocate = inner.deallocate.bind(inner);
+    if (inner.copyRange) this.copyRange = inner.copyRange.bind(inner);
+    if (inner.clone) this.clone = inner.clone.bind(inner);
+    if (inner.getxattr) this.getxattr = inner.getxattr.bind(inner);
+    if (inner.setxattr) this.setxattr = inner.setxattr.bind(inner);
+    if (inner.listxattr) this.listxattr = inner.listxattr.bind(inner);
+    if (inner.removexattr) this.removexattr = inner.removexattr.bind(inner);
+  }
+
+  /**
+   * For decorators that hold data of files (read-ahead, write-behind): the NFSv4.2 calls that see
+   * or change a file's data (seek, allocate, deallocate, copyRange, clone) run `around` the files
+   * they touch first — `changes` says whether the call changes that file's data.
+   */
+  protected guardData(around: (node: Node, changes: boolean) => Promise<void> | void): void {
+    const { seek, allocate, deallocate, copyRange, clone } = this;
+    if (seek) this.seek = async (n, o, w) => (await around(n, false), seek(n, o, w));
+    if (allocate) this.allocate = async (n, o, l) => (await around(n, true), allocate(n, o, l));
+    if (deallocate) this.deallocate = async (n, o, l) => (await around(n, true), deallocate(n, o, l));
+    if (copyRange) this.copyRange = async (s, so, d, dof, c) => (await around(s, false), await around(d, true), copyRange(s, so, d, dof, c));
+    if (clone) this.clone = async (s, so, d, dof, c) => (await around(s, false), await around(d, true), clone(s, so, d, dof, c));
   }
 
   root(): Promise<Node> {

@@ -35,7 +35,9 @@ import {
   type WriteResult,
 } from './types.js';
 
-const BLOCK = 4096;
+import * as v42 from './memory-v42.js';
+
+const BLOCK = v42.BLOCK;
 
 export interface MemoryBackendOptions {
   /** Bytes of file data the filesystem can hold (default 1 GiB). */
@@ -60,6 +62,8 @@ interface Inode {
   mtime: bigint;
   ctime: bigint;
   rdev: { major: number; minor: number };
+  /** Backend.hold counts: a removed file stays (nlink 0) until the last is let go. */
+  holds?: number;
   /** Regular files. */
   size: number;
   chunks?: Map<number, Buffer>;
@@ -71,6 +75,8 @@ interface Inode {
   listing?: { names: string[]; cookies: bigint[] };
   /** Symlinks. */
   target?: string;
+  /** Extended attributes, by full name. */
+  xattrs?: Map<string, Buffer>;
 }
 
 class MemNode implements Node {
@@ -203,7 +209,7 @@ export class MemoryBackend implements Backend {
     if (ino.type === 'dir') ino.nlink = 0;
     else ino.nlink--;
     ino.ctime = t;
-    if (ino.nlink <= 0) this.free(ino);
+    if (ino.nlink <= 0 && !ino.holds) this.free(ino);
   }
 
   private newChild(dir: Node, name: string, type: FileType, mode: number, owner: Owner): Inode {
@@ -231,6 +237,18 @@ export class MemoryBackend implements Backend {
     const ino = this.inodes.get(Number(key.readBigUInt64BE(9)));
     if (ino === undefined) throw storageError('ESTALE', 'stale key');
     return this.node(ino);
+  }
+
+  async hold(node: Node): Promise<() => void> {
+    const i = this.live(node);
+    if (i.type !== 'reg') throw storageError('EINVAL', 'only regular files are held open');
+    i.holds = (i.holds ?? 0) + 1;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      if (--i.holds! === 0 && i.nlink <= 0 && this.inodes.get(i.id) === i) this.free(i);
+    };
   }
 
   async getattr(node: Node): Promise<Attrs> {
@@ -373,6 +391,67 @@ export class MemoryBackend implements Backend {
 
   async commit(node: Node, _offset: bigint, _count: number): Promise<void> {
     this.file(node); // nothing to flush; still ESTALE/EISDIR like the others
+  }
+
+  // ---- NFSv4.2 (memory-v42.ts) --------------------------------------------------
+
+  private readonly space: v42.Space = {
+    reserve: (bytes) => {
+      if (this.usedBytes + bytes > this.capacity) throw storageError('ENOSPC', 'no space left on device');
+      this.usedBytes += bytes;
+    },
+    release: (bytes) => {
+      this.usedBytes -= bytes;
+    },
+    now: () => this.now(),
+  };
+
+  async seek(node: Node, offset: bigint, what: 'data' | 'hole'): Promise<bigint> {
+    return v42.seek(this.file(node), offset, what);
+  }
+
+  async allocate(node: Node, offset: bigint, length: bigint): Promise<void> {
+    v42.allocate(this.file(node), offset, length, this.space);
+  }
+
+  async deallocate(node: Node, offset: bigint, length: bigint): Promise<void> {
+    v42.deallocate(this.file(node), offset, length, this.space);
+  }
+
+  async copyRange(src: Node, srcOffset: bigint, dst: Node, dstOffset: bigint, count: bigint): Promise<bigint> {
+    const data = v42.readRange(this.file(src), srcOffset, count);
+    if (data.length > 0) await this.write(dst, dstOffset, data, 'unstable');
+    return BigInt(data.length);
+  }
+
+  async clone(src: Node, srcOffset: bigint, dst: Node, dstOffset: bigint, count: bigint): Promise<void> {
+    await this.copyRange(src, srcOffset, dst, dstOffset, count);
+  }
+
+  private xattrsOf(node: Node): Map<string, Buffer> {
+    const i = this.live(node);
+    i.xattrs ??= new Map();
+    return i.xattrs;
+  }
+
+  async getxattr(node: Node, name: string): Promise<Buffer> {
+    const v = this.xattrsOf(node).get(name);
+    if (v === undefined) throw storageError('ENODATA', `no ${name}`);
+    return Buffer.from(v);
+  }
+
+  async setxattr(node: Node, name: string, value: Buffer, how: 'either' | 'create' | 'replace'): Promise<void> {
+    v42.setXattr(this.xattrsOf(node), name, value, how);
+    this.live(node).ctime = this.now();
+  }
+
+  async listxattr(node: Node): Promise<string[]> {
+    return [...this.xattrsOf(node).keys()];
+  }
+
+  async removexattr(node: Node, name: string): Promise<void> {
+    if (!this.xattrsOf(node).delete(name)) throw storageError('ENODATA', `no ${name}`);
+    this.live(node).ctime = this.now();
   }
 
   // ---- creation -------------------------------------------------------------

@@ -64,6 +64,8 @@ export class PosixData {
     const cached = fds.acquire(n.ino, n.gen, write, exact);
     if (cached !== undefined) return cached;
     const open = async () => {
+      const pinned = r.pins.fd(n.ino, n.gen);
+      if (pinned !== undefined) return r.pins.reopen(pinned, (write ? C.O_RDWR : C.O_RDONLY) | OPEN_FLAGS);
       const p = await r.place(n);
       try {
         if (isDir(p.st)) throw storageError('EISDIR', 'is a directory');

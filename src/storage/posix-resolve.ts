@@ -19,8 +19,9 @@ import fs from 'node:fs';
 import { storageError, type Node } from './types.js';
 import { STAT_AT, encodeKey, genOf, statAtBirthNs } from './posix-util.js';
 import { DentryTable, TreeScanner } from './posix-dentries.js';
-import { DirSlots, isDir, isLnk, newStat, type HeldDir, type Stat } from './posix-dirs.js';
+import { DirSlots, isDir, isLnk, isReg, newStat, type HeldDir, type Stat } from './posix-dirs.js';
 import type { At, NodeRef } from './posix-at.js';
+import { Pins } from './posix-pins.js';
 
 export class PosixNode implements Node {
   constructor(
@@ -58,6 +59,8 @@ export class Resolver {
   readonly scanner: TreeScanner;
   private readonly dirs: DirSlots;
   private readonly nodes = new Map<bigint, PosixNode>();
+  /** Files held reachable by their node (Backend.hold): found through their own descriptor, never by name. */
+  readonly pins: Pins;
   /** statNow's scratch: the caller's until its next call. */
   private readonly nowSt = newStat();
 
@@ -66,6 +69,7 @@ export class Resolver {
     private readonly o: ResolverOptions,
   ) {
     this.table = new DentryTable(o.rootIno);
+    this.pins = new Pins(at);
     const st = newStat();
     if (at.stat(o.rootFd, '', st) !== 0) throw storageError('ESTALE', 'export root unreadable');
     const root = { fd: o.rootFd, ino: o.rootIno, gen: this.genOfStat(st), st, csec: 0n, cnsec: 0n, refs: 1, dead: false };
@@ -244,6 +248,7 @@ export class Resolver {
    * The array is valid until the next statNow: use it before returning.
    */
   statNow(n: PosixNode): Stat | undefined {
+    if (this.pins.stat(n.ino, n.gen, this.nowSt)) return this.nowSt;
     const s = this.dirs.get(n.ino);
     if (s !== undefined && s.gen === n.gen) {
       const h = this.dirs.checked(s);
@@ -272,6 +277,13 @@ export class Resolver {
    * closes it and releases the directory.
    */
   async ref(n: PosixNode): Promise<{ ref: NodeRef; st: Stat; done(): void }> {
+    const pinned = this.pins.fd(n.ino, n.gen);
+    if (pinned !== undefined) {
+      // Only regular files are pinned: the descriptor is all a call on the object needs, linked or not.
+      const st = newStat();
+      this.pins.stat(n.ino, n.gen, st);
+      return { ref: { fd: pinned, dir: pinned, name: '', isLink: false }, st, done: () => undefined };
+    }
     const p = await this.place(n);
     if (p.name === '') return { ref: { fd: p.dir.fd, dir: p.dir.fd, name: '', isLink: false }, st: p.st, done: () => p.dir.release() };
     let fd: number;
@@ -307,8 +319,33 @@ export class Resolver {
     this.dirs.forget(ino);
   }
 
+  /**
+   * Keep a regular file reachable by its node until the returned function is
+   * called, even once no name leads to it (posix-pins.ts); `unpinned` runs
+   * when the last pin goes.
+   */
+  async pin(n: PosixNode, unpinned: () => void): Promise<() => void> {
+    return this.pins.pin(n.ino, n.gen, async () => {
+      const p = await this.place(n);
+      let fd: number;
+      try {
+        if (!isReg(p.st)) throw storageError('EINVAL', 'only regular files are held open');
+        fd = this.at.pathAt(p.dir.fd, p.name, false);
+      } finally {
+        p.dir.release();
+      }
+      const st = newStat();
+      if (this.at.stat(fd, '', st) !== 0 || !this.matches(n, st)) {
+        fs.closeSync(fd);
+        throw storageError('ESTALE', 'changed while pinning');
+      }
+      return fd;
+    }, unpinned);
+  }
+
   /** Close every cached descriptor (the root's is the backend's to close). */
   closeAll(): void {
+    this.pins.closeAll();
     this.scanner.stop();
     this.dirs.closeAll();
     this.nodes.clear();

@@ -31,6 +31,7 @@ import { makeAt, throwErrno, type At, type AtNative } from './posix-at.js';
 import { PosixCore } from './posix-core.js';
 import { PosixData } from './posix-data.js';
 import { PosixNames } from './posix-names.js';
+import { PosixV42, type V42Native } from './posix-v42.js';
 import { PosixListing, type StatMany } from './posix-listing.js';
 import type { SpliceNative } from './splice.js';
 import {
@@ -80,6 +81,8 @@ export interface PosixBackendOptions {
   at?: AtNative;
   /** The addon's statMany: a READDIRPLUS page stats the entries of the page after it ahead of time. */
   statMany?: StatMany;
+  /** The addon's NFSv4.2 calls (native/fsdata.c): SEEK data/hole, ALLOCATE, DEALLOCATE, COPY, CLONE, xattrs. */
+  v42?: V42Native;
   /** The native addon's splice calls (splice.ts): READ data from the page cache to the socket without a copy. */
   splice?: SpliceNative;
   /** Largest read `readSpliced` serves (its pipes' size). Default 1 MiB. */
@@ -126,6 +129,16 @@ export class PosixBackend implements Backend {
   /** For stats turned into attributes before anything else runs. */
   private readonly scratch = newStat();
   readonly readSpliced?: (node: Node, offset: bigint, count: number) => Promise<SplicedRead | undefined>;
+  // NFSv4.2 (posix-v42.ts): seek and copyRange always, the rest with the addon.
+  readonly seek: Backend['seek'];
+  readonly copyRange: Backend['copyRange'];
+  readonly allocate?: Backend['allocate'];
+  readonly deallocate?: Backend['deallocate'];
+  readonly clone?: Backend['clone'];
+  readonly getxattr?: Backend['getxattr'];
+  readonly setxattr?: Backend['setxattr'];
+  readonly listxattr?: Backend['listxattr'];
+  readonly removexattr?: Backend['removexattr'];
 
   /** Setup is synchronous (a few stats and an optional state-file read) so `new` is enough. */
   constructor(rootDir: string, opts: PosixBackendOptions = {}) {
@@ -168,6 +181,18 @@ export class PosixBackend implements Backend {
       spliceBytes: opts.spliceBytes ?? 1024 * 1024,
     });
     if (this.data.pipes !== undefined) this.readSpliced = (n, o, c) => this.data.spliced(n, o, c);
+    const v42 = new PosixV42(this.c, this.data, opts.at !== undefined ? opts.v42 : undefined);
+    this.seek = (n, o, w) => v42.seek(n, o, w);
+    this.copyRange = (s, so, d, dof, c) => v42.copyRange(s, so, d, dof, c);
+    if (v42.hasNative) {
+      this.allocate = (n, o, l) => v42.allocate(n, o, l);
+      this.deallocate = (n, o, l) => v42.deallocate(n, o, l);
+      this.clone = (s, so, d, dof, c) => v42.clone(s, so, d, dof, c);
+      this.getxattr = (n, name) => v42.getxattr(n, name);
+      this.setxattr = (n, name, v, how) => v42.setxattr(n, name, v, how);
+      this.listxattr = (n) => v42.listxattr(n);
+      this.removexattr = (n, name) => v42.removexattr(n, name);
+    }
     this.names = new PosixNames(this.c);
     this.listing = new PosixListing(this.c, opts.at !== undefined ? opts.statMany : undefined, opts.statAheadMs ?? 50);
     if (opts.stateDir !== undefined) {
@@ -247,7 +272,7 @@ export class PosixBackend implements Backend {
   async getattr(node: Node): Promise<Attrs> {
     const n = this.c.asNode(node);
     this.c.ensureOpen();
-    const e = this.c.fds.peek(n.ino, n.gen);
+    const e = this.r.pins.fd(n.ino, n.gen) === undefined ? this.c.fds.peek(n.ino, n.gen) : undefined;
     if (e !== undefined) {
       // An open file: its descriptor follows it through renames; nlink 0 means removed behind our back.
       const st = this.scratch;
@@ -362,6 +387,13 @@ export class PosixBackend implements Backend {
   commit(node: Node, _offset: bigint, _count: number): Promise<void> {
     return this.data.commit(node);
   }
+  hold(node: Node): Promise<() => void> {
+    const n = this.c.asNode(node);
+    this.c.ensureOpen();
+    // Descriptors opened through the pin may be all that is left of a removed file: they go with it.
+    return this.c.shared(() => this.r.pin(n, () => this.c.fds.evict(n.ino)));
+  }
+
   openFd(node: Node, mode: 'r' | 'rw'): Promise<LocalFd> {
     return this.data.openFd(node, mode);
   }

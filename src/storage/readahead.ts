@@ -54,6 +54,10 @@ export class ReadAheadBackend extends BackendDecorator {
     this.readLent = (n, o, c) => this.lend(n, o, c);
     const spliced = inner.readSpliced?.bind(inner);
     if (spliced !== undefined) this.readSpliced = (n, o, c) => this.splice(spliced, n, o, c);
+    // A 4.2 call that changes a file's data drops what was read ahead of it.
+    this.guardData((n, changes) => {
+      if (changes) this.invalidate(n);
+    });
     // Read-aheads plus the buffers lent to replies in flight (READs per connection are bounded).
     this.pool = new BufferPool(opts.maxBytes ?? 1024 * 1024, 2 * (opts.maxFiles ?? 16) + 32);
     const open = this.openFd;

@@ -232,6 +232,43 @@ export interface Backend {
 
   statfs(node: Node): Promise<FsStats>;
 
+  // ---- Optional (NFSv4.2, RFC 7862; extended attributes, RFC 8276). Absent: the operation is
+  // NOTSUPP. Each has a conformance test (tests/helpers/storage-suite.ts).
+
+  /**
+   * The first byte at or after `offset` that is data ('data') or in a hole ('hole'), as
+   * lseek(SEEK_DATA / SEEK_HOLE): ENXIO when there is none (at or past the end of the file; the
+   * end of the file counts as a hole).
+   */
+  seek?(node: Node, offset: bigint, what: 'data' | 'hole'): Promise<bigint>;
+  /** Reserve space for [offset, offset + length) (fallocate), extending the file if need be. */
+  allocate?(node: Node, offset: bigint, length: bigint): Promise<void>;
+  /** Punch a hole in [offset, offset + length): reads give zeros there; the size does not change. */
+  deallocate?(node: Node, offset: bigint, length: bigint): Promise<void>;
+  /**
+   * Copy `count` bytes (0: to the end of the source) from `src` at `srcOffset` to `dst` at
+   * `dstOffset` inside the file system (copy_file_range); the bytes copied (fewer at the source's end).
+   */
+  copyRange?(src: Node, srcOffset: bigint, dst: Node, dstOffset: bigint, count: bigint): Promise<bigint>;
+  /**
+   * Share the blocks of a range (reflink, FICLONERANGE; count 0: to the end of the source).
+   * EOPNOTSUPP where the file system cannot, EXDEV across file systems, EINVAL for unaligned ranges.
+   */
+  clone?(src: Node, srcOffset: bigint, dst: Node, dstOffset: bigint, count: bigint): Promise<void>;
+  /** Extended attributes: full names ("user.x"). getxattr/removexattr of a missing one: ENODATA. */
+  getxattr?(node: Node, name: string): Promise<Buffer>;
+  /** 'create' fails EEXIST when present, 'replace' ENODATA when absent. */
+  setxattr?(node: Node, name: string, value: Buffer, how: 'either' | 'create' | 'replace'): Promise<void>;
+  listxattr?(node: Node): Promise<string[]>;
+  removexattr?(node: Node, name: string): Promise<void>;
+
+  /**
+   * Keep a regular file reachable by its node until the returned function is called, even after its
+   * last name is removed (nlink 0), as an open descriptor does in POSIX: NFSv4 OPEN holds the file
+   * it opened until CLOSE. Without it a removed file's node is ESTALE at once.
+   */
+  hold?(node: Node): Promise<() => void>;
+
   /** Open a real descriptor on a regular file (LOCALIO). Only when `localFd`. */
   openFd?(node: Node, mode: 'r' | 'rw'): Promise<LocalFd>;
 

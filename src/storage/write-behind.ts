@@ -85,6 +85,8 @@ export class WriteBehindBackend extends BackendDecorator {
         return open(n, m);
       };
     }
+    // The 4.2 calls see the file's data: its queued writes land first.
+    this.guardData((n) => this.settle(n));
   }
 
   override async write(node: Node, offset: bigint, data: Buffer, stable: StableHow, keep?: () => () => void): Promise<WriteResult> {

@@ -36,6 +36,11 @@ export class XdrReader {
     return this.end - this.pos;
   }
 
+  /** The bytes not read yet, as a view (nothing is consumed). */
+  rest(): Buffer {
+    return this.buf.subarray(this.pos, this.end);
+  }
+
   private need(n: number, what: string): void {
     if (n > this.end - this.pos) {
       throw new XdrError('XDR_SHORT', `truncated ${what}: need ${n} bytes, have ${this.end - this.pos}`);

@@ -106,6 +106,12 @@ export class XdrWriter {
     this.buf.writeUInt32BE(v >>> 0, at);
   }
 
+  /** Drop what was written after the first `length` bytes (an item that turned out not to fit). */
+  truncate(length: number): void {
+    if (length < 0 || length > this.pos) throw new RangeError(`cannot truncate ${this.pos} bytes to ${length}`);
+    this.pos = length;
+  }
+
   /** The encoded bytes so far, as a view (no copy). */
   finish(): Buffer {
     return this.buf.subarray(0, this.pos);

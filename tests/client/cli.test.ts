@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CLI } from '../helpers/server-process.js';
-import { startOurs, type Target } from './targets.js';
+import { ganeshaSkip, startGanesha, startOurs, type Target } from './targets.js';
 
 interface Run {
   code: number | null;
@@ -277,5 +277,51 @@ describe('nfs-localio client commands', () => {
     const lines = r.stdout.trimEnd().split('\n');
     assert.equal(lines[0], 'Export list for 127.0.0.1:');
     assert.ok(lines.some((l) => l.startsWith(t.dir) && l.trimEnd().endsWith('*')), r.stdout);
+  });
+});
+
+describe('nfs-localio client commands: the NFS version', { skip: ganeshaSkip() }, () => {
+  let g: Target;
+  let tmp: string;
+  /** A URL of nfs-ganesha (which speaks v3 and v4.0-4.2) with version= set as given, or left out. */
+  const url = (rel: string, version?: string) => {
+    const x = new URL(g.urlOf(rel));
+    if (version === undefined) x.searchParams.delete('version');
+    else x.searchParams.set('version', version);
+    return x.href;
+  };
+
+  before(async () => {
+    g = await startGanesha({ version: '4.1' });
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nfsl-cli-vers-'));
+    fs.writeFileSync(path.join(tmp, 'src.txt'), 'versions\n');
+  });
+  after(async () => {
+    await g?.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('version= in the URL, else --nfs-version, else auto (4.2 first); cp -v names the version each side spoke', async () => {
+    const src = path.join(tmp, 'src.txt');
+    const cases: Array<[string[], string, string]> = [
+      [['cp', '-v', src, url('v41.txt', '4.1')], 'v41.txt', '(NFSv4.1)'],
+      [['--nfs-version', '3', 'cp', '-v', src, url('v3.txt')], 'v3.txt', '(NFSv3)'],
+      [['--nfs-version', '4.1', 'cp', '-v', src, url('url-wins.txt', '3')], 'url-wins.txt', '(NFSv3)'],
+      [['cp', '-v', src, url('auto.txt')], 'auto.txt', '(NFSv4.2)'],
+    ];
+    for (const [args, name, note] of cases) {
+      const r = await cli(args);
+      assert.equal(r.code, 0, show(r));
+      assert.equal(r.stdout, `'${src}' -> '${args[args.length - 1]}' ${note}\n`);
+      assert.equal(fs.readFileSync(path.join(g.dir, name), 'utf8'), 'versions\n');
+    }
+    const both = await cli(['cp', '-v', url('v3.txt', '3'), url('copied.txt', '4.1')]);
+    assert.equal(both.code, 0, show(both));
+    assert.match(both.stdout, / \(NFSv3 -> NFSv4\.1\)\n$/);
+    const st = await cli(['status', '--client', url('', '4.1')]);
+    assert.match(st.stdout, /^ {2}protocol NFSv4\.1$/m, show(st));
+    const bad = await cli(['--nfs-version', '4.0', 'ls', url('')]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /3, 4, 4\.1, 4\.2 or auto/);
   });
 });

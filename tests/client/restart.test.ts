@@ -16,12 +16,12 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { connect, NfsError } from '../../src/index.js';
-import { RecordReader } from '../../src/rpc/record.js';
 import { freePort, startServer, type ServerProcess } from '../helpers/server-process.js';
+import { startRpcProxy } from '../helpers/rpc-proxy.js';
+import { rejection } from './targets.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const cleanup: string[] = [];
@@ -60,14 +60,6 @@ function freeze(s: ServerProcess): void {
   s.child.kill('SIGSTOP');
 }
 
-async function rejection(p: Promise<unknown>): Promise<NfsError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as NfsError;
-  }
-  assert.fail('expected a rejection');
-}
 
 describe('client across server restarts', () => {
   it('restart in the middle of a 64 MiB write, then sync(): the sha256 on disk is right', async () => {
@@ -190,46 +182,19 @@ describe('client across server restarts', () => {
     const s = await serve();
     fs.writeFileSync(path.join(s.dir, 'victim'), 'x');
     // A proxy that drops the reply to the first NFS REMOVE and cuts the client's connection.
-    const pport = await freePort();
     const removeXids = new Set<number>();
     const seenCalls: Array<{ xid: number; bytes: string }> = [];
     let dropped = false;
-    const sockets = new Set<net.Socket>();
-    const proxy = net.createServer((down) => {
-      const up = net.connect(s.port, '127.0.0.1');
-      sockets.add(down).add(up);
-      const fromClient = new RecordReader(8 << 20, (rec) => {
-        const xid = rec.readUInt32BE(0);
+    const proxy = await startRpcProxy(s.port, {
+      onCall: (rec) => {
         if (rec.readUInt32BE(12) === 100003 && rec.readUInt32BE(20) === 12) {
-          removeXids.add(xid);
-          seenCalls.push({ xid, bytes: rec.toString('hex') });
+          removeXids.add(rec.readUInt32BE(0));
+          seenCalls.push({ xid: rec.readUInt32BE(0), bytes: rec.toString('hex') });
         }
-      });
-      const fromServer = new RecordReader(8 << 20, (rec) => {
-        const xid = rec.readUInt32BE(0);
-        if (!dropped && removeXids.has(xid)) {
-          dropped = true;
-          down.destroy();
-          up.destroy();
-          return;
-        }
-        const mark = Buffer.alloc(4);
-        mark.writeUInt32BE((0x80000000 | rec.length) >>> 0);
-        if (!down.destroyed) down.write(Buffer.concat([mark, rec]));
-      });
-      down.on('data', (d) => {
-        fromClient.push(d);
-        up.write(d);
-      });
-      up.on('data', (d) => fromServer.push(d));
-      const end = () => {
-        down.destroy();
-        up.destroy();
-      };
-      down.on('error', end).on('close', end);
-      up.on('error', end).on('close', end);
+      },
+      drop: (rec) => !dropped && removeXids.has(rec.readUInt32BE(0)) && (dropped = true),
     });
-    await new Promise<void>((r) => proxy.listen(pport, '127.0.0.1', r));
+    const pport = proxy.port;
     const c = await connect(`nfs://127.0.0.1${s.dir}?version=3&nfsport=${pport}&mountport=${pport}&timeo=5000`);
     try {
       await c.unlink('/victim'); // would be ENOENT if the server ran the REMOVE twice
@@ -241,8 +206,7 @@ describe('client across server restarts', () => {
       assert.ok(c.stats().transports[0].retransmits >= 1);
     } finally {
       await c.close();
-      for (const so of sockets) so.destroy();
-      await new Promise<void>((r) => proxy.close(() => r()));
+      await proxy.close();
       await s.server.stop();
     }
   });

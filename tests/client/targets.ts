@@ -4,18 +4,24 @@
  * own state dir and a fresh export dir under /srv). Everything on
  * 127.0.0.1; each server is stopped by its own pid / stop script.
  */
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { NfsError } from '../../src/index.js';
 import { IN_CI, SHARED, freePort, needCommand, startServer, type ServerProcess } from '../helpers/server-process.js';
 
 const run = promisify(execFile);
 
+/** The protocol a suite runs on: the `version` of its URLs. */
+export type TestVersion = '3' | '4.1' | '4.2';
+
 export interface Target {
   name: string;
   kind: 'ours' | 'ganesha';
+  version: TestVersion;
   /** URL of the export root. */
   url: string;
   /** URL of a path inside the export. */
@@ -30,8 +36,8 @@ export interface Target {
 
 const IS_ROOT = process.getuid?.() === 0;
 
-function query(nfsport: number, mountport: number): string {
-  return `?version=3&nfsport=${nfsport}&mountport=${mountport}`;
+function query(nfsport: number, mountport: number, version: TestVersion): string {
+  return `?version=${version}&nfsport=${nfsport}&mountport=${mountport}`;
 }
 
 function enc(p: string): string {
@@ -39,7 +45,8 @@ function enc(p: string): string {
 }
 
 /** Our server on a temp dir, root-run with no_root_squash (like the peers), plus a read-only export. */
-export async function startOurs(extra: { stateDir?: string; port?: number } = {}): Promise<Target & { server: ServerProcess }> {
+export async function startOurs(extra: { stateDir?: string; port?: number; version?: TestVersion } = {}): Promise<Target & { server: ServerProcess }> {
+  const { version = '3', ...serverExtra } = extra;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nfsl-client-exp-'));
   const roDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nfsl-client-ro-'));
   fs.chmodSync(dir, 0o755);
@@ -48,12 +55,13 @@ export async function startOurs(extra: { stateDir?: string; port?: number } = {}
   const server = await startServer({
     dir,
     exportsText: `${dir} *(rw,insecure,no_root_squash)\n${roDir} *(ro,insecure,no_root_squash)\n`,
-    ...extra,
+    ...serverExtra,
   });
-  const q = query(server.port, server.port);
+  const q = query(server.port, server.port, version);
   return {
-    name: 'nfs-localio server',
+    name: `nfs-localio server (NFSv${version})`,
     kind: 'ours',
+    version,
     server,
     dir,
     url: `nfs://127.0.0.1${enc(dir)}${q}`,
@@ -82,7 +90,8 @@ export function ganeshaSkip(): string | false {
 }
 
 /** nfs-ganesha on free ports with its own state dir and a fresh export dir under /srv. */
-export async function startGanesha(): Promise<Target> {
+export async function startGanesha(o: { version?: TestVersion } = {}): Promise<Target> {
+  const version = o.version ?? '3';
   const dir = fs.mkdtempSync('/srv/nfsl-client-ganesha-');
   fs.chmodSync(dir, 0o755);
   const state = fs.mkdtempSync(path.join(os.tmpdir(), 'nfsl-client-ganesha-state-'));
@@ -104,10 +113,11 @@ export async function startGanesha(): Promise<Target> {
     fs.rmSync(state, { recursive: true, force: true });
     throw e;
   }
-  const q = query(nfsport, mountport);
+  const q = query(nfsport, mountport, version);
   return {
-    name: 'nfs-ganesha',
+    name: `nfs-ganesha (NFSv${version})`,
     kind: 'ganesha',
+    version,
     dir,
     url: `nfs://127.0.0.1/export${q}`,
     urlOf: (rel) => `nfs://127.0.0.1/export/${enc(rel.replace(/^\//, ''))}${q}`,
@@ -117,4 +127,16 @@ export async function startGanesha(): Promise<Target> {
       fs.rmSync(state, { recursive: true, force: true });
     },
   };
+}
+
+export { oursV4Skip } from '../helpers/v4-server.js';
+
+/** The error `p` rejects with (an assertion failure when it resolves). */
+export async function rejection(p: Promise<unknown>): Promise<NfsError> {
+  try {
+    await p;
+  } catch (e) {
+    return e as NfsError;
+  }
+  assert.fail('expected a rejection');
 }

@@ -48,7 +48,7 @@ function reply(xid: number, body: Buffer = Buffer.alloc(0)): Buffer {
   return Buffer.concat([h, body]);
 }
 
-function transport(port: number, o: Partial<{ mode: 'hard' | 'soft'; timeout: number; retrans: number; maxInFlight: number }> = {}): RpcTransport {
+function transport(port: number, o: Partial<{ mode: 'hard' | 'soft'; timeout: number; retrans: number; maxInFlight: number; disconnectOnTimeout: boolean }> = {}): RpcTransport {
   return new RpcTransport({
     host: '127.0.0.1',
     port,
@@ -60,10 +60,44 @@ function transport(port: number, o: Partial<{ mode: 'hard' | 'soft'; timeout: nu
     maxRecord: 1 << 20,
     xids: new XidSource(),
     label: 'test',
+    disconnectOnTimeout: o.disconnectOnTimeout,
   });
 }
 
 describe('client RPC transport', () => {
+  it('NFSv4 mode: a timeout never retransmits on the same connection — a new one carries it, after the reconnect hook\'s call', async () => {
+    const seen: Array<{ conn: number; rec: string; proc: number }> = [];
+    const srv = await fakeServer((rec, sock, conn) => {
+      const proc = rec.readUInt32BE(20);
+      seen.push({ conn, rec: rec.toString('hex'), proc });
+      if (conn === 1) return; // never answered: the client times out
+      sock.write(reply(rec.readUInt32BE(0), Buffer.from([0, 0, 0, proc])));
+    });
+    const t = transport(srv.port, { timeout: 150, disconnectOnTimeout: true });
+    const order: string[] = [];
+    // What an NFSv4.1 session does: bind the new connection (BIND_CONN_TO_SESSION) before anything is sent again.
+    t.onConnectHook = async () => {
+      order.push('hook');
+      const r = await t.call(100003, 4, 9, AUTH_NONE_VERF, undefined, 0, 'bind', 2000, true);
+      order.push(`hook answered ${r.reader.uint32()}`);
+    };
+    try {
+      await t.connect();
+      const p = t.call(100003, 4, 1, AUTH_NONE_VERF, (w) => void w.uint32(7)).then((r) => (order.push('call answered'), r.reader.uint32()));
+      assert.equal(await p, 1);
+      assert.deepEqual(order, ['hook', 'hook answered 9', 'call answered']);
+      const calls = seen.filter((x) => x.proc === 1);
+      assert.deepEqual(calls.map((x) => x.conn), [1, 2], 'sent once on the first connection, again only on the second');
+      assert.equal(calls[0].rec, calls[1].rec, 'the same bytes (xid included)');
+      const second = seen.filter((x) => x.conn === 2).map((x) => x.proc);
+      assert.deepEqual(second, [9, 1], 'the hook\'s call first on the new connection');
+      assert.ok(t.stats.timeouts >= 1 && t.stats.reconnects >= 1);
+    } finally {
+      t.close();
+      await srv.close();
+    }
+  });
+
   it('retransmits with the same xid and bytes after the connection drops, and takes the reply from the new connection', async () => {
     const seen: Array<{ conn: number; rec: string; xid: number }> = [];
     const srv = await fakeServer((rec, sock, conn) => {
@@ -259,7 +293,14 @@ describe('nfs:// URLs', () => {
     assert.equal(u.auth, 'none');
     assert.deepEqual(u.gids, [1, 2, 3]);
     assert.throws(() => parseNfsUrl('http://h/e'), /nfs:\/\//);
-    assert.throws(() => parseNfsUrl('nfs://h/e?version=4'), /version=3/);
+    assert.equal(parseNfsUrl('nfs://h/e?version=3').version, 3);
+    assert.equal(parseNfsUrl('nfs://h/e?version=4').version, 4);
+    assert.equal(parseNfsUrl('nfs://h/e?version=4.1').version, 4.1);
+    assert.equal(parseNfsUrl('nfs://h/e?vers=4.2').version, 4.2);
+    assert.equal(parseNfsUrl('nfs://h/e?version=auto').version, 'auto');
+    assert.equal(parseNfsUrl('nfs://h/e').version, undefined);
+    assert.throws(() => parseNfsUrl('nfs://h/e?version=4.0'), /version must be 3, 4, 4.1, 4.2 or auto/);
+    assert.throws(() => parseNfsUrl('nfs://h/e?version=2'), /version must be/);
     assert.throws(() => parseNfsUrl('nfs://h/e?nfsport=x'), /not a number/);
   });
 });

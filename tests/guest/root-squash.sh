@@ -6,6 +6,7 @@
 #   secret        mode 0600   "root only"
 #   public.txt    mode 0644   "for everyone"
 #   rootdir/      mode 0755   (root-owned: squashed root may not create in it)
+# uid 1000 and 1001 (the guest's u1000, u1001) are not squashed and keep each other's permissions.
 # Prints PASS/FAIL lines and ends with "N passed, N failed".
 MNT=${MNT:-/mnt}
 pass=0; fail=0
@@ -29,6 +30,9 @@ check "root cannot chown its own file to 0" sh -c '! chown 0:0 r.txt 2>/dev/null
 check "root can remove its own file" sh -c 'echo y > tmpdel && rm tmpdel && [ ! -e tmpdel ]'
 check "uid 1000 is not squashed: owner 1000" sh -c 'su u1000 -s /bin/sh -c "echo u > u.txt" && [ "$(stat -c %u:%g u.txt)" = 1000:1000 ]'
 check "uid 1000 cannot read the 0600 root file" sh -c '! su u1000 -s /bin/sh -c "cat secret" >/dev/null 2>&1'
+check "uid 1001 is not squashed either: owner 1001" sh -c 'su u1001 -s /bin/sh -c "echo v > v.txt" && [ "$(stat -c %u:%g v.txt)" = 1001:1001 ]'
+check "uid 1001 cannot write uid 1000's 0644 file" sh -c '! su u1001 -s /bin/sh -c "echo w >> u.txt" 2>/dev/null && [ "$(cat u.txt)" = u ]'
+check "uid 1000 reads uid 1001's 0644 file" [ "$(su u1000 -s /bin/sh -c "cat v.txt")" = v ]
 dropc
 check "after drop_caches: owners still 65534 / 1000" sh -c '[ "$(stat -c %u r.txt)" = 65534 ] && [ "$(stat -c %u u.txt)" = 1000 ]'
 check "root cannot read the 0600 file after drop_caches either" sh -c '! cat secret >/dev/null 2>&1'

@@ -31,6 +31,8 @@ export interface ChildSpec {
     localio?: boolean;
     localioRendezvous?: string;
     mode?: 'hard' | 'soft';
+    /** NFS version (default: connect()'s, auto). */
+    version?: 3 | 4.1 | 4.2;
   };
   /** Write this many random bytes to `path` (inside the export) with writeFile. */
   write?: { path: string; bytes: number };

@@ -7,6 +7,7 @@ import { loadFdPass, storageCalls } from '../../src/localio/native.js';
 import type { SpliceNative } from '../../src/storage/splice.js';
 import type { StatMany } from '../../src/storage/posix.js';
 import type { AtNative } from '../../src/storage/posix-at.js';
+import type { V42Native } from '../../src/storage/posix-v42.js';
 
 function skipping(what: string, call: string): undefined {
   const loaded = loadFdPass();
@@ -20,7 +21,7 @@ export function spliceCalls(): SpliceNative | undefined {
 }
 
 /** The addon's descriptor-relative calls and statMany (listing pages ahead), or undefined with a loud line. */
-export function statCalls(): { at: AtNative; statMany: StatMany } | undefined {
-  const { at, statMany } = storageCalls();
-  return at && statMany ? { at, statMany } : skipping('descriptor-relative storage', 'fsAt');
+export function statCalls(): { at: AtNative; statMany: StatMany; v42?: V42Native } | undefined {
+  const { at, statMany, v42 } = storageCalls();
+  return at && statMany ? { at, statMany, v42 } : skipping('descriptor-relative storage', 'fsAt');
 }

@@ -244,6 +244,10 @@ export interface KernelClientOptions {
   files?: string;
   /** Guest-side timeout in seconds (run.sh kills qemu and exits 124); default 300. */
   timeoutSec?: number;
+  /** NFS version the guest mounts (NFS_VERS): 3 by default, or '4.1' / '4.2'. */
+  nfsVers?: '3' | '4.1' | '4.2';
+  /** Guest kernel (KVMNFS_KERNEL): '6.1' by default, or '6.12'. */
+  kernel?: '6.1' | '6.12';
 }
 
 export interface GuestSummary {
@@ -313,6 +317,8 @@ export function startKernelClient(o: KernelClientOptions): Running {
   if (o.env) env.KVMNFS_ENV = Object.entries(o.env).map(([k, v]) => `${k}=${v}`).join('\n');
   if (o.nfsOpts) env.NFS_OPTS = o.nfsOpts;
   if (o.files) env.KVMNFS_FILES = o.files;
+  if (o.nfsVers) env.NFS_VERS = o.nfsVers;
+  if (o.kernel) env.KVMNFS_KERNEL = o.kernel;
   const boot = () =>
     // run.sh's own timeout fires first; ours is only a backstop
     startCommand(KERNEL_RUN, [String(o.port), String(o.port), o.exportPath, o.script], {

@@ -13,7 +13,7 @@ export const CLI = path.join(REPO, 'bin/nfs-localio.js');
  * The server tests start: this tree's, or another build's CLI named by NFS_LOCALIO_TEST_SERVER_CLI
  * (to show a test failing on an earlier build of the server before the fix it checks).
  */
-const SERVER_CLI = process.env.NFS_LOCALIO_TEST_SERVER_CLI || CLI;
+export const SERVER_CLI = process.env.NFS_LOCALIO_TEST_SERVER_CLI || CLI;
 /** shared/ beside the checkout (as on the developers' machines and in CI). */
 export const SHARED = process.env.NFS_LOCALIO_SHARED ?? path.resolve(REPO, '../shared');
 

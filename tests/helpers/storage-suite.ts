@@ -152,6 +152,36 @@ export function storageConformance(
         assert.equal((await b.getattr(again)).nlink, 1);
       });
 
+      it('a held file outlives its last name until the last hold goes (hold)', async (t) => {
+        if (!b.hold) {
+          t.skip(`the ${name} backend has no hold`);
+          return;
+        }
+        const f = await file(root, 'f', 'held');
+        const other = await file(root, 'g', 'kept');
+        const first = await b.hold(f);
+        const second = await b.hold(f);
+        await b.remove(root, 'f');
+        // Renamed over and removed: a name reusing the inode must not become this file either.
+        await b.rename(root, 'g', root, 'f');
+        const again = await b.fromKey(f.key);
+        assert.equal((await b.getattr(again)).nlink, 0);
+        assert.equal((await readAll(again)).toString(), 'held');
+        await b.write(again, 4n, Buffer.from('-on'), 'file_sync');
+        assert.equal((await b.setattr(again, { size: 6n, mode: 0o600 })).mode & 0o777, 0o600);
+        assert.equal((await readAll(again)).toString(), 'held-o');
+        assert.equal((await readAll(await b.lookup(root, 'f'))).toString(), 'kept');
+        assert.equal((await b.lookup(root, 'f')).fileid, other.fileid);
+        first();
+        first(); // once only: the second hold still keeps it
+        assert.equal((await b.getattr(f)).size, 6n);
+        second();
+        await rejectsWith(b.fromKey(f.key), 'ESTALE');
+        await rejectsWith(b.getattr(f), 'ESTALE');
+        await rejectsWith(b.read(f, 0n, Buffer.alloc(1)), 'ESTALE');
+        await rejectsWith(b.hold(await dir(root, 'd')), 'EINVAL');
+      });
+
       it('rejects bad names defensively', async () => {
         for (const bad of ['', '.', '..', 'a/b', 'a\0b']) {
           await rejectsWith(b.lookup(root, bad), 'EINVAL');
@@ -761,6 +791,87 @@ export function storageConformance(
           plus.map((e) => [e.name, e.cookie]),
           plain.map((e) => [e.name, e.cookie]),
         );
+      });
+    });
+
+    describe('NFSv4.2 calls, when offered (seek, allocate, deallocate, copyRange, clone, xattrs)', () => {
+      const MiB = 1 << 20;
+      it('seek: data and holes, the end of the file a hole, ENXIO at or past it', async (t) => {
+        if (b.seek === undefined) return t.skip('not offered');
+        const f = await file(root, 'sparse');
+        await b.write(f, 0n, Buffer.alloc(4096, 1), 'unstable');
+        await b.write(f, BigInt(4 * MiB), Buffer.alloc(4096, 2), 'unstable');
+        const size = BigInt(4 * MiB + 4096);
+        assert.equal(await b.seek(f, 0n, 'data'), 0n);
+        const hole = await b.seek(f, 0n, 'hole');
+        assert.ok(hole >= 4096n && hole <= size, `a hole after the first data (${hole})`);
+        const data2 = await b.seek(f, 8192n, 'data');
+        assert.ok(data2 >= 8192n && data2 <= BigInt(4 * MiB), `data again by the second write (${data2})`);
+        assert.equal(await b.seek(f, size - 1n, 'hole'), size, 'the end of the file is a hole');
+        await rejectsWith(b.seek(f, size, 'data'), 'ENXIO');
+        await rejectsWith(b.seek(f, size + 100n, 'hole'), 'ENXIO');
+      });
+
+      it('allocate reserves and extends; deallocate punches a hole that reads zeros, keeping the size', async (t) => {
+        if (b.allocate === undefined || b.deallocate === undefined) return t.skip('not offered');
+        const f = await file(root, 'alloc', Buffer.alloc(10000, 7));
+        await b.allocate(f, 8192n, BigInt(MiB));
+        const a = await b.getattr(f);
+        assert.equal(a.size, BigInt(8192 + MiB), 'allocate past the end extends the file');
+        assert.ok(a.used >= BigInt(MiB), `space is used (${a.used})`);
+        const data = await readAll(f);
+        assert.deepEqual(data.subarray(0, 8192), Buffer.alloc(8192, 7));
+        assert.ok(data.subarray(10000).every((x) => x === 0), 'allocated space reads zeros');
+        await b.deallocate(f, 100n, 9000n);
+        const after = await readAll(f);
+        assert.equal(after.length, 8192 + MiB, 'the size does not change');
+        assert.deepEqual(after.subarray(0, 100), Buffer.alloc(100, 7));
+        assert.ok(after.subarray(100, 9100).every((x) => x === 0), 'the punched range reads zeros');
+        assert.deepEqual(after.subarray(9100, 10000), Buffer.alloc(900, 7));
+      });
+
+      it('copyRange copies bytes between files, to the source end with count 0, fewer past it', async (t) => {
+        if (b.copyRange === undefined) return t.skip('not offered');
+        const src = randomBytes(300_000);
+        const s = await file(root, 'src', src);
+        const d = await file(root, 'dst', Buffer.alloc(10, 9));
+        assert.equal(await b.copyRange(s, 1000n, d, 5n, 50_000n), 50_000n);
+        const got = await readAll(d);
+        assert.deepEqual(got.subarray(0, 5), Buffer.alloc(5, 9));
+        assert.deepEqual(got.subarray(5), src.subarray(1000, 51_000));
+        assert.equal(await b.copyRange(s, 299_000n, d, 0n, 0n), 1000n, 'count 0: to the end of the source');
+        assert.equal(await b.copyRange(s, 299_500n, d, 0n, 10_000n), 500n, 'fewer at the source end');
+      });
+
+      it('clone shares a range, or refuses as the file system does', async (t) => {
+        if (b.clone === undefined) return t.skip('not offered');
+        const src = randomBytes(8192);
+        const s = await file(root, 'csrc', src);
+        const d = await file(root, 'cdst');
+        try {
+          await b.clone(s, 0n, d, 0n, 8192n);
+          assert.deepEqual(await readAll(d), src);
+        } catch (e) {
+          assert.ok(['EOPNOTSUPP', 'ENOTSUP', 'EXDEV', 'EINVAL'].includes((e as { code?: string }).code ?? ''), String(e));
+        }
+      });
+
+      it('xattrs: set, get, list, replace, remove, with EEXIST and ENODATA; directories too', async (t) => {
+        if (!b.getxattr || !b.setxattr || !b.listxattr || !b.removexattr) return t.skip('not offered');
+        for (const node of [await file(root, 'xf', 'x'), await dir(root, 'xd')]) {
+          await rejectsWith(b.getxattr(node, 'user.a'), 'ENODATA');
+          await b.setxattr(node, 'user.a', Buffer.from('one'), 'create');
+          await rejectsWith(b.setxattr(node, 'user.a', Buffer.from('two'), 'create'), 'EEXIST');
+          await rejectsWith(b.setxattr(node, 'user.b', Buffer.from('two'), 'replace'), 'ENODATA');
+          await b.setxattr(node, 'user.a', Buffer.from('two'), 'replace');
+          await b.setxattr(node, 'user.b', Buffer.alloc(0), 'either');
+          assert.deepEqual(await b.getxattr(node, 'user.a'), Buffer.from('two'));
+          assert.deepEqual(await b.getxattr(node, 'user.b'), Buffer.alloc(0));
+          assert.deepEqual((await b.listxattr(node)).filter((n) => n.startsWith('user.')).sort(), ['user.a', 'user.b']);
+          await b.removexattr(node, 'user.a');
+          await rejectsWith(b.removexattr(node, 'user.a'), 'ENODATA');
+          assert.deepEqual((await b.listxattr(node)).filter((n) => n.startsWith('user.')), ['user.b']);
+        }
       });
     });
   });

@@ -325,16 +325,17 @@ test('wrong rpcvers → RPC_MISMATCH (2..2)', WATCHDOG, async () => {
   }
 });
 
-test('unknown program → PROG_UNAVAIL; NFS v2/v4 → PROG_MISMATCH 3..3; unknown procedure → PROC_UNAVAIL', WATCHDOG, async () => {
+test('unknown program → PROG_UNAVAIL; NFS v2 → PROG_MISMATCH 3..4; unknown procedure → PROC_UNAVAIL', WATCHDOG, async () => {
   for (const prog of [123456, 100004, 0, 0xffffffff]) {
     const rep = await oneCall({ xid: xid(), prog, vers: 1, proc: 0 });
     assert.equal(replyStatus(rep.header), 'PROG_UNAVAIL', `prog ${prog}`);
   }
-  for (const vers of [2, 4, 0, 1000]) {
+  for (const vers of [2, 5, 0, 1000]) {
     const rep = await oneCall({ xid: xid(), prog: NFS3_PROGRAM, vers, proc: 0 });
     assert.equal(replyStatus(rep.header), 'PROG_MISMATCH', `NFS v${vers}`);
-    if (rep.header.kind === 'accepted') assert.deepEqual(rep.header.mismatch, { low: 3, high: 3 });
+    if (rep.header.kind === 'accepted') assert.deepEqual(rep.header.mismatch, { low: 3, high: 4 });
   }
+  assert.equal(replyStatus((await oneCall({ xid: xid(), prog: NFS3_PROGRAM, vers: 4, proc: 0 })).header), 'SUCCESS', 'NFSv4 NULL');
   {
     const rep = await oneCall({ xid: xid(), prog: MOUNT_PROGRAM, vers: 1, proc: 0 });
     assert.equal(replyStatus(rep.header), 'PROG_MISMATCH');

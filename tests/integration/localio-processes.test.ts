@@ -55,7 +55,7 @@ async function start(port?: number): Promise<ServerProcess> {
 
 /** Our client in this process, as the export's owner (the default export squashes root). */
 async function client(extra: { localioRendezvous?: string } = {}): Promise<NfsClient> {
-  const c = await connect({ host: '127.0.0.1', nfsPort: server.port, mountPort: server.port, path: exp, uid: TEST_UID, gid: TEST_GID, gids: [TEST_GID], localioRendezvous: rdv, ...extra });
+  const c = await connect({ version: 3, host: '127.0.0.1', nfsPort: server.port, mountPort: server.port, path: exp, uid: TEST_UID, gid: TEST_GID, gids: [TEST_GID], localioRendezvous: rdv, ...extra });
   clients.add(c);
   return c;
 }

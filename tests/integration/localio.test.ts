@@ -84,7 +84,8 @@ async function startServer(f: Fixture, exports: ExportEntry[], extra: Partial<Nf
 
 async function connectTo(f: Fixture, srv: NfsServer | number, dir: string, o: Partial<ConnectOptions> = {}): Promise<NfsClient> {
   const port = typeof srv === 'number' ? srv : srv.port;
-  return connect({ host: '127.0.0.1', nfsPort: port, mountPort: port, path: dir, uid: TEST_UID, gid: TEST_GID, gids: [TEST_GID], localioRendezvous: f.rv, ...o });
+  // NFSv3: these tests count its READ/WRITE/COMMIT procedures (LOCALIO over v4: localio-v4.test.ts).
+  return connect({ version: 3, host: '127.0.0.1', nfsPort: port, mountPort: port, path: dir, uid: TEST_UID, gid: TEST_GID, gids: [TEST_GID], localioRendezvous: f.rv, ...o });
 }
 
 /** Per-procedure RPC call counts the server saw (NFS and LOCALIO programs). */

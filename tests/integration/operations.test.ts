@@ -39,7 +39,7 @@ before(async () => {
   metricsPort = await freePort();
   // Logging at info, as an operator runs it (the helper's default is warn).
   srv = await startServer({ dir, stateDir, logLevel: 'info', extraArgs: ['--metrics', String(metricsPort), '--rendezvous', rdv] });
-  client = await connect({ host: '127.0.0.1', nfsPort: srv.port, mountPort: srv.port, path: dir, uid: TEST_UID, gid: TEST_GID, gids: [TEST_GID], localioRendezvous: rdv });
+  client = await connect({ version: 3, host: '127.0.0.1', nfsPort: srv.port, mountPort: srv.port, path: dir, uid: TEST_UID, gid: TEST_GID, gids: [TEST_GID], localioRendezvous: rdv });
   await client.localio.settled();
   assert.equal(String(await client.readFile('a.txt')), 'hello operations\n');
   await client.writeFile('b.bin', Buffer.alloc(1 << 20, 1));
@@ -93,7 +93,7 @@ test('metrics: per-procedure calls, errors by nfsstat3, latency histograms, conn
 
 test('the data path in metrics and status: direct writes, spliced reads, READDIRPLUS pages computed ahead', async () => {
   // Over the wire (LOCALIO off): 2 MiB written in aligned 1 MiB WRITEs, read back, a 2,000-entry listing.
-  const wire = await connect({ host: '127.0.0.1', nfsPort: srv.port, mountPort: srv.port, path: dir, uid: TEST_UID, gid: TEST_GID, gids: [TEST_GID], localio: false });
+  const wire = await connect({ version: 3, host: '127.0.0.1', nfsPort: srv.port, mountPort: srv.port, path: dir, uid: TEST_UID, gid: TEST_GID, gids: [TEST_GID], localio: false });
   try {
     const data = Buffer.alloc(2 << 20);
     for (let i = 0; i < data.length; i += 4096) data.writeUInt32BE(i, i);

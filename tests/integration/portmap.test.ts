@@ -70,13 +70,14 @@ test('PMAP v2 GETPORT: NFS v3 and MOUNT v3 over TCP are on the server port', WAT
   assert.equal(await getport(NFS3_PROGRAM, NFS3_VERSION, TCP), srv.port);
   assert.equal(await getport(MOUNT_PROGRAM, MOUNT_V3, TCP), srv.port);
   assert.equal(await getport(PMAP, 2, TCP), srv.port);
+  assert.equal(await getport(NFS3_PROGRAM, 4, TCP), srv.port, 'NFSv4 on the same port');
 });
 
 test('PMAP v2 GETPORT: UDP, unknown programs and unserved versions answer 0', WATCHDOG, async () => {
   assert.equal(await getport(NFS3_PROGRAM, NFS3_VERSION, UDP), 0);
   assert.equal(await getport(MOUNT_PROGRAM, MOUNT_V3, UDP), 0);
-  assert.equal(await getport(NFS3_PROGRAM, 4, TCP), 0);
   assert.equal(await getport(NFS3_PROGRAM, 2, TCP), 0);
+  assert.equal(await getport(NFS3_PROGRAM, 5, TCP), 0);
   assert.equal(await getport(MOUNT_PROGRAM, 1, TCP), 0);
   assert.equal(await getport(100021 /* NLM */, 4, TCP), 0);
   assert.equal(await getport(123456, 1, TCP), 0);
@@ -117,7 +118,8 @@ test('rpcbind v4 and v3 GETADDR: universal address "127.0.0.1.p1.p2" for netid t
     // Not served: the empty string.
     assert.equal(await getaddr(v, NFS3_PROGRAM, NFS3_VERSION, 'udp'), '', `rpcbind v${v} udp`);
     assert.equal(await getaddr(v, 123456, 1, 'tcp'), '', `rpcbind v${v} unknown program`);
-    assert.equal(await getaddr(v, NFS3_PROGRAM, 4, 'tcp'), '', `rpcbind v${v} NFS v4`);
+    assert.equal(await getaddr(v, NFS3_PROGRAM, 4, 'tcp'), want, `rpcbind v${v} NFS v4`);
+    assert.equal(await getaddr(v, NFS3_PROGRAM, 2, 'tcp'), '', `rpcbind v${v} NFS v2`);
   }
   // The universal address decodes back to the port.
   const parts = want.split('.').map(Number);

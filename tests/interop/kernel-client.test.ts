@@ -6,16 +6,17 @@
  *
  * Each test boots one guest (5–30 s under TCG); they run one after another.
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startServer, type ServerProcess } from '../helpers/server-process.js';
+import { assertGuest, buildGuestTool, checkRootSquash, prepareRootSquash, prepareSemantics, withExport } from '../helpers/kernel-guest.js';
+import { connect, type NfsError } from '../../src/index.js';
+import { oursV4Skip } from '../helpers/v4-server.js';
 import {
   GUEST_DIR,
   KERNEL_CLIENT_DIR,
-  describe,
-  guestSummary,
   md5File,
   needKernelClient,
   needRoot,
@@ -25,71 +26,14 @@ import {
   startKernelClient,
   tempDir,
   waitFor,
-  type RunResult,
 } from '../helpers/peers.js';
 
 // In CI a missing qemu/harness throws here (the file fails); on a laptop it skips loudly.
 const skip = needKernelClient();
 // smoke.sh (chown, AUTH_SYS owners), semantics.sh (mknod b/c) and root_squash need a root server
 const skipRoot = skip || needRoot('kernel-client tests that need a root server');
-
-interface Fixture {
-  exp: string;
-  state: string;
-  server: ServerProcess;
-}
-
-/** Export a fresh temp dir with `opts`, prepare it, run `fn`, stop the server (expecting a clean exit) and clean up. */
-async function withExport(opts: string, prepare: (exp: string) => void, fn: (f: Fixture) => Promise<void>): Promise<void> {
-  const exp = tempDir('nfsl-kc-exp-');
-  const state = privateTempDir('nfsl-kc-state-');
-  let server: ServerProcess | undefined;
-  try {
-    prepare(exp);
-    server = await startServer({ dir: exp, stateDir: state, exportsText: `${exp} *(${opts})\n` });
-    await fn({ exp, state, server });
-    const code = await server.stop();
-    assert.equal(code, 0, `server should exit 0 on SIGTERM:\n${server.output()}`);
-  } finally {
-    await server?.kill9();
-    removeDir(exp);
-    removeDir(state);
-  }
-}
-
-/**
- * Report every PASS/FAIL line of the guest script as a subtest (so a failure
- * names the exact check), then assert the script ran to completion with 0
- * failures (and optionally an exact pass count).
- */
-async function assertGuest(t: TestContext, r: RunResult, server: ServerProcess, passed?: number): Promise<void> {
-  const wall = /wall=([\d.]+s)/.exec(r.stderr)?.[1] ?? '?';
-  const ctx = () => `${describe(r, 6000)}\n--- server output\n${server.output().slice(-4000)}`;
-  assert.notEqual(r.code, 97, `the guest could not mount the export\n${ctx()}`);
-  const lines = r.stdout.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const m = /^(PASS|FAIL) (.*)$/.exec(lines[i]);
-    if (!m) continue;
-    // lines after a check up to the next one carry its details (e.g. "   (rc=1: ...)")
-    let j = i + 1;
-    while (j < lines.length && !/^(PASS|FAIL) |^\d+ passed, \d+ failed$/.test(lines[j])) j++;
-    const detail = lines.slice(i + 1, j).join('\n');
-    await t.test(`guest: ${m[2]}`, () => {
-      if (m[1] === 'FAIL') assert.fail(`guest check failed: ${m[2]}${detail ? '\n' + detail : ''}\n--- server output\n${server.output().slice(-2000)}`);
-    });
-  }
-  const s = guestSummary(r.stdout);
-  assert.ok(s, `no "N passed, N failed" line from the guest\n${ctx()}`);
-  t.diagnostic(`${s.passed} passed, ${s.failed} failed; guest wall ${wall}`);
-  const procs = lines.find((l) => /^NULL:\d+/.test(l));
-  if (procs) t.diagnostic(`NFSv3 calls: ${procs}`);
-  const warnings = server.output().split('\n').filter((l) => /^\S+ (warn|error) /.test(l));
-  if (warnings.length) t.diagnostic(`server logged ${warnings.length} warning/error line(s), first: ${warnings.slice(0, 3).join(' | ')}`);
-  assert.deepEqual(s.failures, [], `guest checks failed\n${ctx()}`);
-  assert.equal(s.failed, 0, ctx());
-  if (passed !== undefined) assert.equal(s.passed, passed, ctx());
-  assert.equal(r.code, 0, ctx());
-}
+// the lock test mounts NFSv4.1: only once our server speaks it
+const v4Skip = skip || (await oursV4Skip());
 
 test('smoke.sh as shipped: 36 passed, 0 failed; the host sees what the guest wrote', { skip: skipRoot }, async (t) => {
   await withExport('rw,insecure,no_root_squash', () => undefined, async ({ exp, server }) => {
@@ -112,23 +56,10 @@ test('smoke.sh as shipped: 36 passed, 0 failed; the host sees what the guest wro
   });
 });
 
-const MANY = 2000;
-function many2000(i: number): string {
-  const special = ['with space', '-dash', '.hidden', '#hash', 'UPPER', 'a:b=c', 'x'.repeat(255), 'q?', "it's", 'semi;colon'];
-  return i < special.length ? special[i] : `m${i}_${'y'.repeat((i * 37) % 200)}`;
-}
-
 test('semantics.sh: readdir 2000, rename over, sparse 6 GiB, cp+cmp, concurrent writers, O_APPEND, types, silly rename, rm -rf', { skip: skipRoot }, async (t) => {
   await withExport(
     'rw,insecure,no_root_squash',
-    (exp) => {
-      const dir = path.join(exp, 'many2000');
-      fs.mkdirSync(dir);
-      const names = Array.from({ length: MANY }, (_, i) => many2000(i));
-      for (const n of names) fs.writeFileSync(path.join(dir, n), '');
-      // byte order, as `LC_ALL=C sort` in the guest (all names are ASCII)
-      fs.writeFileSync(path.join(exp, 'many2000.expected'), names.sort().join('\n') + '\n');
-    },
+    prepareSemantics,
     async ({ exp, server }) => {
       const r = await runKernelClient({ port: server.port, exportPath: exp, script: path.join(GUEST_DIR, 'semantics.sh') });
       await assertGuest(t, r, server);
@@ -176,25 +107,11 @@ test('storage.sh: a tree deeper than PATH_MAX, set-id bits dropped as the VFS do
 test('root_squash export: root creates as 65534, cannot read 0600 root files; uid 1000 is untouched', { skip: skipRoot }, async (t) => {
   await withExport(
     'rw,insecure,root_squash',
-    (exp) => {
-      fs.chmodSync(exp, 0o777);
-      fs.writeFileSync(path.join(exp, 'secret'), 'root only\n', { mode: 0o600 });
-      fs.writeFileSync(path.join(exp, 'public.txt'), 'for everyone\n', { mode: 0o644 });
-      fs.mkdirSync(path.join(exp, 'rootdir'), { mode: 0o755 });
-    },
+    prepareRootSquash,
     async ({ exp, server }) => {
       const r = await runKernelClient({ port: server.port, exportPath: exp, script: path.join(GUEST_DIR, 'root-squash.sh') });
       await assertGuest(t, r, server);
-      const own = (n: string) => {
-        const s = fs.lstatSync(path.join(exp, n));
-        return `${s.uid}:${s.gid}`;
-      };
-      assert.equal(own('r.txt'), '65534:65534');
-      assert.equal(own('rd'), '65534:65534');
-      assert.equal(own('u.txt'), '1000:1000');
-      assert.equal(fs.readFileSync(path.join(exp, 'public.txt'), 'utf8'), 'for everyone\n');
-      assert.equal(fs.statSync(path.join(exp, 'secret')).mode & 0o777, 0o600);
-      assert.deepEqual(fs.readdirSync(path.join(exp, 'rootdir')), []);
+      checkRootSquash(exp);
     },
   );
 });
@@ -270,4 +187,35 @@ test('file handles survive server restarts (SIGTERM, then SIGKILL) while the gue
     removeDir(exp);
     removeDir(state);
   }
+});
+
+test('NFSv4.1 locks between the kernel client and ours: each refused while the other holds the file, granted once it unlocks', { skip: skipRoot || v4Skip }, async (t) => {
+  await withExport('rw,insecure,no_root_squash', (exp) => fs.writeFileSync(path.join(exp, 'locked.bin'), 'x'.repeat(100)), async ({ exp, server }) => {
+    const c = await connect(`nfs://127.0.0.1${exp}?version=4.1&nfsport=${server.port}&mountport=${server.port}`);
+    const files = buildGuestTool();
+    try {
+      const h = await c.open('/locked.bin', 'r+');
+      await h.lock();
+      const guest = startKernelClient({ port: server.port, exportPath: exp, script: path.join(GUEST_DIR, 'lock4.sh'), files, nfsVers: '4.1' });
+      try {
+        await waitFor('the guest to be refused', () => fs.existsSync(path.join(exp, 'guest-denied')) || guest.child.exitCode !== null);
+        await h.unlock();
+        await waitFor('the guest to hold the lock', () => fs.existsSync(path.join(exp, 'guest-holds')) || guest.child.exitCode !== null);
+        const e = await h.lock().then(
+          () => undefined,
+          (x: NfsError) => x,
+        );
+        assert.equal(e?.code, 'EAGAIN', `our lock is refused while the kernel client holds it; the guest so far:\n${guest.output()}`);
+        fs.writeFileSync(path.join(exp, 'host-denied'), '');
+        await assertGuest(t, await guest.done, server, 4);
+      } finally {
+        await guest.kill();
+      }
+      await h.lock(); // the guest let go (its process ended)
+      await h.close();
+    } finally {
+      await c.close();
+      removeDir(files);
+    }
+  });
 });

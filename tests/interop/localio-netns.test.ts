@@ -1,7 +1,8 @@
 /**
  * LOCALIO between network namespaces (issue 4, "Done means": two network
  * namespaces sharing the rendezvous directory are local; a client in a
- * private mount namespace without the shared directory is not).
+ * private mount namespace without the shared directory is not) — over NFSv3
+ * and over NFSv4.1 (issue 14; once our server speaks v4).
  *
  * The test makes two network namespaces joined by a veth pair
  * (10.231.0.1/24 ↔ 10.231.0.2/24). The server (the CLI) runs in ns A bound
@@ -20,15 +21,17 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setLogLevel, type LogLevel } from '../../src/util/log.js';
-import { CLI, freePort, needCommand, statusJson } from '../helpers/server-process.js';
+import { SERVER_CLI, freePort, needCommand, statusJson } from '../helpers/server-process.js';
 import { describe as describeRun, needRoot, privateTempDir, removeDir, runCommand, sha256File, startCommand, tempDir, waitFor, writeRandomFile, type Running } from '../helpers/peers.js';
 import { TEST_GID, TEST_UID, chownTree } from '../helpers/nfs-raw.js';
 import { needAddon, runChild, startChild, type ChildSpec, type HeldChild } from '../helpers/localio-child.js';
+import { oursV4Skip } from '../helpers/v4-server.js';
 
 setLogLevel((process.env.NFS_LOCALIO_TEST_LOG as LogLevel) ?? 'warn');
 
 const MiB = 1024 * 1024;
 const skip = needRoot('the network-namespace LOCALIO test') || needCommand('ip') || needCommand('unshare') || needAddon();
+const v4Skip = skip || (await oursV4Skip());
 
 // Names unique to this run (interface names: at most 15 characters).
 const tag = `${process.pid % 100000}`;
@@ -54,8 +57,8 @@ async function sh(cmd: string, args: string[]): Promise<void> {
   assert.equal(r.code, 0, `${cmd} ${args.join(' ')}: ${describeRun(r)}`);
 }
 
-function spec(extra: Partial<ChildSpec> = {}): ChildSpec {
-  return { connect: { host: ADDR_A, nfsPort: port, mountPort: port, path: exp, uid: TEST_UID, gid: TEST_GID, gids: [TEST_GID], localioRendezvous: shared }, ...extra };
+function spec(extra: Partial<ChildSpec> = {}, version?: 3 | 4.1): ChildSpec {
+  return { connect: { host: ADDR_A, nfsPort: port, mountPort: port, path: exp, uid: TEST_UID, gid: TEST_GID, gids: [TEST_GID], localioRendezvous: shared, version }, ...extra };
 }
 
 interface ServerStatusJson {
@@ -100,7 +103,7 @@ before(async () => {
   if (nsDefault) await sh('ip', ['netns', 'exec', NS_A, 'sh', '-c', `echo ${nsDefault} > /proc/sys/net/ipv4/tcp_congestion_control`]);
 
   // `ip netns exec` execs the command in place (no fork): the pid we hold is the server's.
-  server = startCommand('ip', ['netns', 'exec', NS_A, process.execPath, CLI, '--log-level', process.env.NFS_LOCALIO_TEST_LOG ?? 'info', 'serve', exp, '--host', ADDR_A, '--port', String(port), '--state-dir', state, '--rendezvous', shared], {
+  server = startCommand('ip', ['netns', 'exec', NS_A, process.execPath, SERVER_CLI, '--log-level', process.env.NFS_LOCALIO_TEST_LOG ?? 'info', 'serve', exp, '--host', ADDR_A, '--port', String(port), '--state-dir', state, '--rendezvous', shared], {
     timeoutMs: 10 * 60_000,
     killSignal: 'SIGTERM',
   });
@@ -127,8 +130,12 @@ after(async () => {
   if (r) assert.equal(r.code, 0, `server exit status: ${describeRun(r)}`);
 });
 
-test('server in netns A (at the namespace address), client in netns B sharing the rendezvous directory: local over unix', { skip }, async (t) => {
-  const h = startChild(spec({ write: { path: '/from-b.bin', bytes: 2 * MiB + 1 }, read: ['/seed.bin', '/from-b.bin'], hold: true }), { prefix: ['ip', 'netns', 'exec', NS_B] });
+for (const version of [3, 4.1] as const) acrossNamespaces(version);
+
+function acrossNamespaces(version: 3 | 4.1): void {
+test(`server in netns A (at the namespace address), client in netns B sharing the rendezvous directory, NFSv${version}: local over unix`, { skip: version === 3 ? skip : v4Skip }, async (t) => {
+  const file = `/from-b-${version}.bin`;
+  const h = startChild(spec({ write: { path: file, bytes: 2 * MiB + 1 }, read: ['/seed.bin', file], hold: true }, version), { prefix: ['ip', 'netns', 'exec', NS_B] });
   held.add(h);
   const r = await h.ready;
   assert.equal(r.settled.state, 'local', JSON.stringify(r.settled));
@@ -157,8 +164,9 @@ test('server in netns A (at the namespace address), client in netns B sharing th
   const done = await h.release();
   held.delete(h);
   assert.equal(done.final.state, 'local');
-  assert.equal(await sha256File(path.join(exp, 'from-b.bin')), r.wrote!.sha256);
+  assert.equal(await sha256File(path.join(exp, file)), r.wrote!.sha256);
 });
+}
 
 test('client in netns B inside a private mount namespace without the shared directory: not local, the wire works', { skip }, async () => {
   const c0 = serverStatus().localio!.counters;

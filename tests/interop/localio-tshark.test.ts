@@ -1,7 +1,9 @@
 /**
  * LOCALIO on the wire (issue 4, "On the wire (tshark)"): NULL and
  * UUID_IS_LOCAL of program 400122 decode cleanly, and a local client's READ
- * and WRITE calls stop once its probe completes.
+ * and WRITE calls stop once its probe completes — over NFSv3, and over
+ * NFSv4.1 (issue 14: the same probe on the v4 connection, then no COMPOUND
+ * with READ or WRITE; once our server speaks v4).
  *
  * A separate client process (so its NFS traffic is loopback TCP to the CLI
  * server) connects, waits for the probe, then writes and reads a few MiB,
@@ -16,11 +18,13 @@ import { needCommand, startServer, type ServerProcess } from '../helpers/server-
 import { TSHARK_NFS, decodeArgs, describe, malformedFrames, privateTempDir, removeDir, runCommand, sha256File, takeWholeCapture, tempDir, writeRandomFile } from '../helpers/peers.js';
 import { TEST_GID, TEST_UID, chownTree } from '../helpers/nfs-raw.js';
 import { childCommand, needAddon, parseChild } from '../helpers/localio-child.js';
+import { oursV4Skip } from '../helpers/v4-server.js';
 
 const MiB = 1024 * 1024;
 const LOCALIO = 400122;
 const NFS = 100003;
 const skip = needCommand('tshark') || needAddon();
+const v4Skip = skip || (await oursV4Skip());
 
 let exp: string;
 let local: string;
@@ -136,12 +140,22 @@ function argBytes(m: RpcMsg): number | undefined {
   return m.fraglen - 24 - (8 + pad(m.credLen)) - (8 + pad(m.verfLen));
 }
 
-test('LOCALIO handshake on the wire: NULL and UUID_IS_LOCAL (16 raw bytes) answered, no READ/WRITE after the probe', { skip }, async (t: TestContext) => {
-  const pcap = path.join(local, 'localio.pcapng');
+/** The NFSv4 calls of the capture whose COMPOUND carries one of `ops` (their frame numbers). */
+async function compoundsWith(pcap: string, port: number, ops: number[]): Promise<number[]> {
+  const r = await runCommand('tshark', ['-r', pcap, ...decodeArgs([port]), '-Y', `rpc.msgtyp == 0 && rpc.program == ${NFS} && rpc.programversion == 4 && (${ops.map((o) => `nfs.opcode == ${o}`).join(' || ')})`, '-T', 'fields', '-e', 'frame.number'], { timeoutMs: 120_000 });
+  assert.equal(r.code, 0, describe(r));
+  return r.stdout.split('\n').filter((l) => l.trim()).map(Number);
+}
+
+for (const version of [3, 4.1] as const) handshake(version);
+
+function handshake(version: 3 | 4.1): void {
+test(`LOCALIO handshake on the wire, NFSv${version}: NULL and UUID_IS_LOCAL (16 raw bytes) answered, no READ/WRITE after the probe`, { skip: version === 3 ? skip : v4Skip }, async (t: TestContext) => {
+  const pcap = path.join(local, `localio-${version}.pcapng`);
   const { args, env } = childCommand({
-    connect: { host: '127.0.0.1', nfsPort: server.port, mountPort: server.port, path: exp, uid: TEST_UID, gid: TEST_GID, gids: [TEST_GID], localioRendezvous: rdv },
-    write: { path: '/written.bin', bytes: 4 * MiB + 7 },
-    read: ['/written.bin', '/seed.bin'],
+    connect: { host: '127.0.0.1', nfsPort: server.port, mountPort: server.port, path: exp, uid: TEST_UID, gid: TEST_GID, gids: [TEST_GID], localioRendezvous: rdv, version },
+    write: { path: `/written-${version}.bin`, bytes: 4 * MiB + 7 },
+    read: [`/written-${version}.bin`, '/seed.bin'],
   });
   const { out: child, report } = await takeWholeCapture((m) => t.diagnostic(m), pcap, [server.port], async () => {
     const r = await runCommand(TSHARK_NFS, ['-p', String(server.port), '-w', pcap, '--', process.execPath, ...args], { env, timeoutMs: 180_000 });
@@ -155,7 +169,7 @@ test('LOCALIO handshake on the wire: NULL and UUID_IS_LOCAL (16 raw bytes) answe
   assert.equal(child.settled.server?.channel, 'unix');
   assert.equal(child.reads[0].sha256, child.wrote!.sha256);
   assert.equal(child.reads[1].sha256, seedSum);
-  assert.equal(await sha256File(path.join(exp, 'written.bin')), child.wrote!.sha256);
+  assert.equal(await sha256File(path.join(exp, `written-${version}.bin`)), child.wrote!.sha256);
   assert.ok(child.final.local.bytesWritten >= 4 * MiB && child.final.local.bytesRead >= 7 * MiB, JSON.stringify(child.final.local));
   assert.equal(child.final.wire.reads + child.final.wire.writes, 0, JSON.stringify(child.final.wire));
 
@@ -189,12 +203,22 @@ test('LOCALIO handshake on the wire: NULL and UUID_IS_LOCAL (16 raw bytes) answe
   assert.equal(argBytes(uuid), 16, 'UUID_IS_LOCAL carries exactly 16 bytes (fixed opaque, no length word)');
   if (uuid.dataLen !== undefined) assert.equal(uuid.dataLen, 16, 'tshark shows 16 bytes of program data');
 
-  // After the UUID_IS_LOCAL reply: no NFS READ (6) or WRITE (7) call — the I/O of a few MiB went to descriptors.
   const uuidReply = replyTo(uuid)!.frame;
   const nfsCalls = msgs.filter((m) => m.call && m.program === NFS);
+  if (version !== 3) {
+    // After the UUID_IS_LOCAL reply: no COMPOUND with READ (25) or WRITE (38) — the OPENs went over the wire, the I/O to descriptors.
+    const rw = await compoundsWith(pcap, server.port, [25, 38]);
+    const opens = await compoundsWith(pcap, server.port, [18]);
+    t.diagnostic(`UUID_IS_LOCAL reply in frame ${uuidReply}; COMPOUNDs with READ/WRITE: ${rw.join(',') || 'none'}; with OPEN: ${opens.join(',')}`);
+    assert.deepEqual(rw.filter((f) => f > uuidReply), [], 'no READ/WRITE COMPOUND on the wire after the probe');
+    assert.ok(opens.some((f) => f > uuidReply), 'the OPENs went over the wire after the probe');
+    return;
+  }
+  // After the UUID_IS_LOCAL reply: no NFS READ (6) or WRITE (7) call — the I/O of a few MiB went to descriptors.
   const rwAfter = nfsCalls.filter((m) => (m.procedure === 6 || m.procedure === 7) && m.frame > uuidReply);
   const rwBefore = nfsCalls.filter((m) => (m.procedure === 6 || m.procedure === 7) && m.frame < uuidReply);
   t.diagnostic(`UUID_IS_LOCAL reply in frame ${uuidReply}; NFS READ/WRITE calls before: ${rwBefore.length}, after: ${rwAfter.length}; NFS calls after: ${[...new Set(nfsCalls.filter((m) => m.frame > uuidReply).map((m) => m.procedure))].join(',')}`);
   assert.deepEqual(rwAfter.map((m) => `frame ${m.frame} proc ${m.procedure}`), [], 'no READ/WRITE on the wire after the probe');
   assert.ok(nfsCalls.some((m) => m.frame > uuidReply), 'the session went on over the wire (CREATE, LOOKUP, ...) after the probe');
 });
+}

@@ -223,12 +223,12 @@ test('type checks', async () => {
   const { table, fh, ids } = await setup('/srv *(rw)');
   const c = caller(sys(1000, 100));
   await code(table.verify(fh(ids.plain), c, { type: 'dir' }), 'ENOTDIR');
-  await code(table.verify(fh(ids.lnk), c, { type: 'dir' }), 'ENOTDIR');
+  await code(table.verify(fh(ids.lnk), c, { type: 'dir' }), 'ESYMLINKDIR');
   await code(table.verify(fh(ids.docs), c, { type: 'reg' }), 'EISDIR');
   await code(table.verify(fh(ids.docs), c, { type: 'notdir' }), 'EISDIR');
   await code(table.verify(fh(ids.docs), c, { type: 'lnk' }), 'EINVAL');
   await code(table.verify(fh(ids.plain), c, { type: 'lnk' }), 'EINVAL');
-  await code(table.verify(fh(ids.lnk), c, { type: 'reg' }), 'EINVAL');
+  await code(table.verify(fh(ids.lnk), c, { type: 'reg' }), 'ELOOP');
   await table.verify(fh(ids.lnk), c, { type: 'notdir' });
   await table.verify(fh(ids.lnk), c, { type: 'lnk' });
   await table.verify(fh(ids.docs), c, { type: 'dir' });

@@ -48,14 +48,14 @@ if (splice !== undefined && stats !== undefined) {
   storageConformance('posix (native)', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nfs-storage-at-'));
     return {
-      backend: new PosixBackend(dir, { at: stats.at }),
+      backend: new PosixBackend(dir, { at: stats.at, v42: stats.v42 }),
       cleanup: () => fs.rm(dir, { recursive: true, force: true }),
     };
   });
   storageConformance('posix+splice', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nfs-storage-sp-'));
     return {
-      backend: new PosixBackend(dir, { splice, at: stats.at }),
+      backend: new PosixBackend(dir, { splice, at: stats.at, v42: stats.v42 }),
       cleanup: () => fs.rm(dir, { recursive: true, force: true }),
     };
   });

@@ -2,11 +2,12 @@ import type { ProcedureDef } from '../../rpc/program.js';
 import { May, type Verified } from '../../export/types.js';
 import type { Nfs3Env } from '../env.js';
 import type { RemoveArgs, RemoveRes } from '../types.js';
+import { removeEntry } from '../../vfs/dirops.js';
 import { decodeRemoveArgs } from '../codec/args.js';
 import { encodeRemoveRes } from '../codec/results.js';
 import { EMPTY_WCC, wccAfter } from '../attrs.js';
-import { callerOf, checkMayDelete, reachableAfterRefusal, isDotName } from '../common.js';
-import { refuse, toNfsStat } from '../status.js';
+import { callerOf, reachableAfterRefusal } from '../common.js';
+import { toNfsStat } from '../status.js';
 
 /**
  * NFSPROC3_REMOVE (3.3.12) of a non-directory. "." and ".." are INVAL; a
@@ -20,13 +21,7 @@ export function removeProcedure(env: Nfs3Env): ProcedureDef<RemoveArgs, RemoveRe
       let dir: Verified | undefined;
       try {
         dir = await env.gate.verify(args.object.dir, callerOf(ctx), { type: 'dir', may: May.WRITE | May.EXEC });
-        const name = args.object.name;
-        if (isDotName(name)) refuse('EINVAL', `cannot remove "${name}"`);
-        const b = dir.export.backend;
-        const victim = await b.getattr(await b.lookup(dir.node, name));
-        if (victim.type === 'dir') refuse('EISDIR', `"${name}" is a directory`);
-        checkMayDelete(dir, victim);
-        await b.remove(dir.node, name);
+        await removeEntry(dir, args.object.name, 'file');
         return { status: 0, dirWcc: await wccAfter(dir.export, dir.node, dir.attrs) };
       } catch (e) {
         dir ??= await reachableAfterRefusal(env.gate, args.object.dir, ctx, e);

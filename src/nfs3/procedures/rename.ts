@@ -1,15 +1,13 @@
 import type { ProcedureDef } from '../../rpc/program.js';
 import { May, type Verified } from '../../export/types.js';
-import { permits } from '../../export/permission.js';
-import type { Attrs } from '../../storage/types.js';
 import type { Nfs3Env } from '../env.js';
 import type { RenameArgs, RenameRes, WccData } from '../types.js';
+import { renameEntry } from '../../vfs/dirops.js';
 import { decodeRenameArgs } from '../codec/args.js';
 import { encodeRenameRes } from '../codec/results.js';
 import { EMPTY_WCC, wccAfter } from '../attrs.js';
-import { callerOf, checkMayDelete, reachableAfterRefusal, isDotName } from '../common.js';
-import { refuse, toNfsStat } from '../status.js';
-import { codeOf } from '../../util/errno.js';
+import { callerOf, reachableAfterRefusal } from '../common.js';
+import { toNfsStat } from '../status.js';
 
 function wcc(dir: Verified | undefined): Promise<WccData> | WccData {
   return dir ? wccAfter(dir.export, dir.node, dir.attrs) : EMPTY_WCC;
@@ -35,24 +33,7 @@ export function renameProcedure(env: Nfs3Env): ProcedureDef<RenameArgs, RenameRe
         const want = { type: 'dir', may: May.WRITE | May.EXEC } as const;
         from = await env.gate.verify(args.from.dir, callerOf(ctx), want);
         to = await env.gate.verify(args.to.dir, callerOf(ctx), want);
-        const fromName = args.from.name;
-        const toName = args.to.name;
-        if (isDotName(fromName) || isDotName(toName)) refuse('EINVAL', 'cannot rename "." or ".."');
-        if (from.export.id !== to.export.id) refuse('EXDEV', 'rename across exports');
-        const b = from.export.backend;
-        const src = await b.getattr(await b.lookup(from.node, fromName));
-        checkMayDelete(from, src);
-        let target: Attrs | undefined;
-        try {
-          target = await b.getattr(await b.lookup(to.node, toName));
-        } catch (e) {
-          if (codeOf(e) !== 'ENOENT') throw e;
-        }
-        if (target) checkMayDelete(to, target);
-        if (src.type === 'dir' && !from.node.key.equals(to.node.key) && !permits(src, from.identity, May.WRITE)) {
-          refuse('EACCES', 'moving a directory to a new parent needs write permission on it');
-        }
-        await b.rename(from.node, fromName, to.node, toName);
+        await renameEntry(from, args.from.name, to, args.to.name);
         const [fromDirWcc, toDirWcc] = await Promise.all([wcc(from), wcc(to)]);
         return { status: 0, fromDirWcc, toDirWcc };
       } catch (e) {

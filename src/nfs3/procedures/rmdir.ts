@@ -2,11 +2,12 @@ import type { ProcedureDef } from '../../rpc/program.js';
 import { May, type Verified } from '../../export/types.js';
 import type { Nfs3Env } from '../env.js';
 import type { RmdirArgs, RmdirRes } from '../types.js';
+import { removeEntry } from '../../vfs/dirops.js';
 import { decodeRmdirArgs } from '../codec/args.js';
 import { encodeRmdirRes } from '../codec/results.js';
 import { EMPTY_WCC, wccAfter } from '../attrs.js';
-import { callerOf, checkMayDelete, reachableAfterRefusal } from '../common.js';
-import { refuse, toNfsStat } from '../status.js';
+import { callerOf, reachableAfterRefusal } from '../common.js';
+import { toNfsStat } from '../status.js';
 
 /**
  * NFSPROC3_RMDIR (3.3.13). "." is INVAL and ".." NOTEMPTY (what rmdir(2)
@@ -21,14 +22,7 @@ export function rmdirProcedure(env: Nfs3Env): ProcedureDef<RmdirArgs, RmdirRes> 
       let dir: Verified | undefined;
       try {
         dir = await env.gate.verify(args.object.dir, callerOf(ctx), { type: 'dir', may: May.WRITE | May.EXEC });
-        const name = args.object.name;
-        if (name === '.') refuse('EINVAL', 'cannot remove "."');
-        if (name === '..') refuse('ENOTEMPTY', 'cannot remove ".."');
-        const b = dir.export.backend;
-        const victim = await b.getattr(await b.lookup(dir.node, name));
-        if (victim.type !== 'dir') refuse('ENOTDIR', `"${name}" is not a directory`);
-        checkMayDelete(dir, victim);
-        await b.rmdir(dir.node, name);
+        await removeEntry(dir, args.object.name, 'dir');
         return { status: 0, dirWcc: await wccAfter(dir.export, dir.node, dir.attrs) };
       } catch (e) {
         dir ??= await reachableAfterRefusal(env.gate, args.object.dir, ctx, e);

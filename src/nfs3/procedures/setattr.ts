@@ -36,8 +36,8 @@ export function setattrProcedure(env: Nfs3Env): ProcedureDef<SetattrArgs, Setatt
             return { status: Nfs3Stat.NOT_SYNC, wcc: { before: toWccAttr(v.attrs), after: unchanged } };
           }
         }
-        checkSetattr(v, s);
         const asked = toSetAttrs(s);
+        checkSetattr(v, asked);
         // Linux ignores mode changes on symlinks (knfsd drops ATTR_MODE for them).
         if (v.attrs.type === 'lnk') delete asked.mode;
         // The VFS's set-id rules for this caller: chmod, chown and truncate may drop S_ISUID/S_ISGID.

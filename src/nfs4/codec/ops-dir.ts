@@ -129,8 +129,13 @@ export function encodeReaddir4Args(w: XdrWriter, a: Readdir4Args): void {
 
 /** One entry4 with its leading "value follows" TRUE: for servers that encode entries as they list them. */
 export function writeEntry4(w: XdrWriter, e: Entry4): void {
-  w.bool(true).uint64(e.cookie).string(e.name);
+  writeEntry4Head(w, e.cookie, e.name);
   encodeFattr4(w, e.attrs);
+}
+
+/** An entry4 up to its attributes (the caller writes the fattr4 that follows). */
+export function writeEntry4Head(w: XdrWriter, cookie: bigint, name: string): void {
+  w.bool(true).uint64(cookie).string(name);
 }
 
 /** The end of a dirlist4: no more entries, then eof. Shared: never written to. */

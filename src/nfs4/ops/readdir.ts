@@ -1,0 +1,126 @@
+import { May, type Verified } from '../../export/types.js';
+import type { Attrs, DirPlusEntry, Node } from '../../storage/types.js';
+import { XdrWriter } from '../../xdr/index.js';
+import { Attr4, Nfs4Stat, type Nfs4Error } from '../constants.js';
+import type { Bitmap4, Fattr4, Readdir4Args, Readdir4Res } from '../types.js';
+import type { Compound } from '../compound.js';
+import type { OpRow } from '../optable-types.js';
+import { bitmap4, bitmap4And, bitmap4Has, bitmap4IsEmpty } from '../codec/bitmap.js';
+import { writeEntry4, writeEntry4Head } from '../codec/ops-dir.js';
+import { fattr4Of, fattr4Plan, writeFattr4, WRITE_ONLY } from '../attrs.js';
+import { toNfs4Stat, verifyCurrent } from './common.js';
+
+/** knfsd answers a zero cookie verifier and never checks the one it is sent (NFSv3 does the same here). */
+const VERIFIER = Buffer.alloc(8);
+/** READDIR4resok around the entries: verifier, the list's end and eof. */
+const RESOK_BYTES = 8 + 4 + 4;
+/** Entries asked of the backend per page while filling a reply. */
+const PAGE = 128;
+
+/** An entry whose attributes could not be had: only rdattr_error, when asked for (RFC 8881 section 5.8.1.12). */
+function errorAttrs(status: Nfs4Error): Fattr4 {
+  return { mask: bitmap4(Attr4.RDATTR_ERROR), values: { rdattrError: status } };
+}
+
+function entryAttrs(c: Compound, dir: Verified, e: { name: string; node?: Node; attrs?: Attrs }, request: Bitmap4): Fattr4 | Promise<Fattr4> {
+  const ns = c.env.exports.namespace;
+  // The common case, synchronously: the backend listed the entry with its attributes, no junction can be here.
+  if (e.node && e.attrs && !ns.mayCross(dir.export)) return fattr4Of(c.env, c.minor, { exp: dir.export, node: e.node, attrs: e.attrs }, request);
+  return crossingAttrs(c, dir, e, request);
+}
+
+async function crossingAttrs(c: Compound, dir: Verified, e: { name: string; node?: Node; attrs?: Attrs }, request: Bitmap4): Promise<Fattr4> {
+  const b = dir.export.backend;
+  const node = e.node ?? (await b.lookup(dir.node, e.name));
+  let exp = dir.export;
+  let target = node;
+  let attrs = e.attrs;
+  const ns = c.env.exports.namespace;
+  if (exp === c.env.exports.pseudo()) {
+    if (!(await ns.visible(node, c.ctx.peer))) return { mask: [], values: {} };
+  }
+  // A junction shows the root of the export there, with mounted_on_fileid the directory's (as knfsd).
+  const j = await ns.junction(exp, node);
+  if (j && (await c.env.exports.optionsFor(j, c.ctx.peer))) {
+    exp = j;
+    target = await j.backend.root();
+    attrs = { ...(await j.backend.getattr(target)), fsid: BigInt(j.id) };
+    const f = await fattr4Of(c.env, c.minor, { exp, node: target, attrs }, request);
+    if (f.values.mountedOnFileid !== undefined) f.values.mountedOnFileid = node.fileid;
+    return f;
+  }
+  attrs ??= await b.getattr(node);
+  return fattr4Of(c.env, c.minor, { exp, node: target, attrs }, request);
+}
+
+/**
+ * READDIR (RFC 8881 section 18.23): entries after `cookie` with the requested attributes each,
+ * within `maxcount` bytes of reply (NFS4ERR_TOOSMALL when not even one fits). Cookies are the
+ * backend's (unique, stable, never 0, 1 or 2: 1 and 2 are NFS4ERR_BAD_COOKIE). An entry whose
+ * attributes fail carries rdattr_error when it was asked for; otherwise the READDIR fails with it.
+ * The pseudo-filesystem lists only what this client may reach.
+ */
+export const readdir: OpRow<26> = {
+  async handler(a: Readdir4Args, c: Compound): Promise<Readdir4Res> {
+    if (a.cookie === 1n || a.cookie === 2n) return { status: Nfs4Stat.BAD_COOKIE };
+    if (!bitmap4IsEmpty(bitmap4And(a.attrRequest, WRITE_ONLY))) return { status: Nfs4Stat.INVAL };
+    const withError = bitmap4Has(a.attrRequest, Attr4.RDATTR_ERROR);
+    try {
+      const dir = await verifyCurrent(c, { type: 'dir', may: May.READ });
+      // The op number and status go beside READDIR4resok in the room the session leaves.
+      const max = Math.min(a.maxcount, c.room - 8, c.env.rtmax + 4096);
+      if (max < RESOK_BYTES + 24) return { status: Nfs4Stat.TOOSMALL };
+      const w = new XdrWriter(Math.min(max, 64 * 1024));
+      const b = dir.export.backend;
+      const plan = fattr4Plan(c.minor, a.attrRequest);
+      const crossing = c.env.exports.namespace.mayCross(dir.export);
+      let cookie = a.cookie;
+      let eof = false;
+      let count = 0;
+      fill: for (;;) {
+        const page = b.readdirPlus ? await b.readdirPlus(dir.node, cookie, PAGE) : await b.readdir(dir.node, cookie, PAGE);
+        for (const e of page.entries) {
+          const at = w.length;
+          const listed = e as Partial<DirPlusEntry> & { name: string };
+          if (plan && listed.node && listed.attrs && !crossing) {
+            // The common case: listed with attributes, no junction possible — written straight by the plan.
+            writeEntry4Head(w, e.cookie, e.name);
+            writeFattr4(w, plan, c.env, c.minor, { exp: dir.export, node: listed.node, attrs: listed.attrs });
+          } else {
+            let attrs: Fattr4;
+            try {
+              const got = entryAttrs(c, dir, listed, a.attrRequest);
+              attrs = got instanceof Promise ? await got : got;
+            } catch (err) {
+              const st = toNfs4Stat(err);
+              // Gone between the listing and now: not an entry any more.
+              if (st === Nfs4Stat.NOENT || st === Nfs4Stat.STALE) continue;
+              if (!withError) return { status: st };
+              attrs = errorAttrs(st);
+            }
+            if (attrs.mask.length === 0 && c.env.exports.pseudo() === dir.export) continue;
+            writeEntry4(w, { cookie: e.cookie, name: e.name, attrs });
+          }
+          if (w.length + RESOK_BYTES > max) {
+            if (count === 0) return { status: Nfs4Stat.TOOSMALL };
+            // Back out the entry that did not fit: the next READDIR starts with it.
+            w.truncate(at);
+            break fill;
+          }
+          count++;
+          cookie = e.cookie;
+        }
+        if (page.eof) {
+          eof = true;
+          break;
+        }
+        if (page.entries.length === 0) break;
+      }
+      return { status: 0, cookieverf: VERIFIER, entries: [], eof, encoded: Buffer.from(w.finish()) };
+    } catch (e) {
+      return { status: toNfs4Stat(e) };
+    }
+  },
+  fh: true,
+
+};

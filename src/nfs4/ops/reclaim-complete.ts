@@ -1,0 +1,19 @@
+import { Nfs4Stat } from '../constants.js';
+import type { ReclaimComplete4Args, Status4Res } from '../types.js';
+import type { Compound } from '../compound.js';
+import type { OpRow } from '../optable-types.js';
+
+/**
+ * RECLAIM_COMPLETE (RFC 8881 section 18.51): the client has reclaimed what it will. Once per
+ * client (NFS4ERR_COMPLETE_ALREADY after); rca_one_fs is accepted and needs a current filehandle
+ * (knfsd). Without a grace period (the restart issue's) it only records that it came.
+ */
+export const reclaimComplete: OpRow<58> = {
+  handler(a: ReclaimComplete4Args, c: Compound): Status4Res {
+    if (a.oneFs) return { status: c.fh === undefined ? Nfs4Stat.NOFILEHANDLE : 0 };
+    const cl = c.client!;
+    if (cl.reclaimComplete) return { status: Nfs4Stat.COMPLETE_ALREADY };
+    cl.reclaimComplete = true;
+    return { status: 0 };
+  },
+};
