@@ -21,11 +21,17 @@ export class XdrReader {
   private readonly buf: Buffer;
   private pos: number;
   private readonly end: number;
+  /** For 64-bit reads (several times faster than Buffer's readBig*); made on the first. */
+  private dv: DataView | undefined;
 
   constructor(buf: Buffer, start = 0, end = buf.length) {
     this.buf = buf;
     this.pos = start;
     this.end = end;
+  }
+
+  private view(): DataView {
+    return (this.dv ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength));
   }
 
   get offset(): number {
@@ -63,14 +69,14 @@ export class XdrReader {
 
   uint64(): bigint {
     this.need(8, 'uint64');
-    const v = this.buf.readBigUInt64BE(this.pos);
+    const v = this.view().getBigUint64(this.pos);
     this.pos += 8;
     return v;
   }
 
   int64(): bigint {
     this.need(8, 'int64');
-    const v = this.buf.readBigInt64BE(this.pos);
+    const v = this.view().getBigInt64(this.pos);
     this.pos += 8;
     return v;
   }

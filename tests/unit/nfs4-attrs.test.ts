@@ -38,15 +38,22 @@ const target: AttrTarget = {
 
 test('the READDIR plan writes what fattr4Of and encodeFattr4 write, for every attribute it can', async () => {
   const statfs = bitmap4(A.FILES_AVAIL, A.FILES_FREE, A.FILES_TOTAL, A.SPACE_AVAIL, A.SPACE_FREE, A.SPACE_TOTAL);
+  // Times before 1970 and past 2^32 s, an out-of-range nsec, a device: the direct writers' edges.
+  const odd: AttrTarget = {
+    ...target,
+    attrs: { ...attrs, type: 'chr', rdev: { major: 0xfffffff0, minor: 3 }, atime: { sec: -5, nsec: 7 }, mtime: { sec: 2 ** 40 + 3, nsec: 1_500_000_000 }, ctime: { sec: -(2 ** 33), nsec: -1 } },
+  };
   for (const minor of [1, 2]) {
-    const ask = bitmap4Minus(bitmap4Minus(SUPPORTED[minor], WRITE_ONLY), statfs);
-    const plan = fattr4Plan(minor, ask)!;
-    assert.ok(plan, `a plan for minor ${minor}`);
-    const a = new XdrWriter(256);
-    writeFattr4(a, plan, env, minor, target);
-    const b = new XdrWriter(256);
-    encodeFattr4(b, await fattr4Of(env, minor, target, ask));
-    assert.deepEqual(a.finish(), b.finish(), `minor ${minor}`);
+    for (const t of [target, odd]) {
+      const ask = bitmap4Minus(bitmap4Minus(SUPPORTED[minor], WRITE_ONLY), statfs);
+      const plan = fattr4Plan(minor, ask)!;
+      assert.ok(plan, `a plan for minor ${minor}`);
+      const a = new XdrWriter(256);
+      writeFattr4(a, plan, env, minor, t);
+      const b = new XdrWriter(256);
+      encodeFattr4(b, await fattr4Of(env, minor, t, ask));
+      assert.deepEqual(a.finish(), b.finish(), `minor ${minor}, ${t.attrs.type}`);
+    }
   }
   assert.equal(fattr4Plan(1, statfs), undefined, 'statfs attributes are not planned');
   const v = (await fattr4Of(env, 1, target, bitmap4(A.OWNER, A.OWNER_GROUP, A.CHANGE, A.NUMLINKS))).values;

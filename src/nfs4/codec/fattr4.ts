@@ -82,7 +82,36 @@ export function decodeFattr4(r: XdrReader, lim: Nfs4Limits, mode: Fattr4Mode = '
   return { mask, values };
 }
 
+/**
+ * rowsFor's answers for the masks seen last: a READDIR reply carries the same mask on every entry,
+ * so its rows are worked out once. Bounded by starting over.
+ */
+const ROWS_SEEN = new Map<string, AttrRow[]>();
+const ROWS_SEEN_MAX = 64;
+
+let lastAny: { mask: Bitmap4; rows: AttrRow[] } = { mask: [], rows: [] };
+
+function sameMask(a: Bitmap4, b: Bitmap4): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function rowsFor(mask: Bitmap4, mode: Fattr4Mode): AttrRow[] {
+  // The same mask as the entry before (the rest of a READDIR reply): no key to build.
+  if (mode === 'any' && sameMask(mask, lastAny.mask)) return lastAny.rows;
+  const key = mode === 'any' ? mask.join(',') : `s${mask.join(',')}`;
+  let rows = ROWS_SEEN.get(key);
+  if (rows === undefined) {
+    rows = rowsOf(mask, mode);
+    if (ROWS_SEEN.size >= ROWS_SEEN_MAX) ROWS_SEEN.clear();
+    ROWS_SEEN.set(key, rows);
+  }
+  if (mode === 'any') lastAny = { mask, rows };
+  return rows;
+}
+
+function rowsOf(mask: Bitmap4, mode: Fattr4Mode): AttrRow[] {
   const rows: AttrRow[] = [];
   let unknown = -1;
   let readOnly = -1;

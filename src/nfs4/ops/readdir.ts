@@ -14,8 +14,10 @@ import { toNfs4Stat, verifyCurrent } from './common.js';
 const VERIFIER = Buffer.alloc(8);
 /** READDIR4resok around the entries: verifier, the list's end and eof. */
 const RESOK_BYTES = 8 + 4 + 4;
-/** Entries asked of the backend per page while filling a reply. */
-const PAGE = 128;
+/** Most entries asked of the backend at once while filling a reply. */
+const MAX_PAGE = 256;
+/** An entry with what the Linux client asks for and a short name, in bytes: the first page's guess. */
+const TYPICAL_ENTRY = 176;
 
 /** An entry whose attributes could not be had: only rdattr_error, when asked for (RFC 8881 section 5.8.1.12). */
 function errorAttrs(status: Nfs4Error): Fattr4 {
@@ -77,8 +79,12 @@ export const readdir: OpRow<26> = {
       let cookie = a.cookie;
       let eof = false;
       let count = 0;
+      let typical = TYPICAL_ENTRY;
       fill: for (;;) {
-        const page = b.readdirPlus ? await b.readdirPlus(dir.node, cookie, PAGE) : await b.readdir(dir.node, cookie, PAGE);
+        // As many entries as the room left should take (one more, to see the end): one backend page
+        // per reply, and no entries listed (and stat'ed) only to be dropped.
+        const limit = Math.max(1, Math.min(MAX_PAGE, Math.floor((max - RESOK_BYTES - w.length) / typical) + 1));
+        const page = b.readdirPlus ? await b.readdirPlus(dir.node, cookie, limit) : await b.readdir(dir.node, cookie, limit);
         for (const e of page.entries) {
           const at = w.length;
           const listed = e as Partial<DirPlusEntry> & { name: string };
@@ -109,6 +115,7 @@ export const readdir: OpRow<26> = {
           }
           count++;
           cookie = e.cookie;
+          typical = Math.ceil(w.length / count);
         }
         if (page.eof) {
           eof = true;
