@@ -12,7 +12,7 @@ import { toFattr3 } from '../attrs.js';
 import { callerOf, reachableAfterRefusal } from '../common.js';
 import { refuse, toNfsStat } from '../status.js';
 import { dotEntries, pageLimit } from '../readdir-common.js';
-import type { ChangeClock } from '../../util/changes.js';
+import { ReplyAhead, type AheadStats } from '../../vfs/reply-ahead.js';
 import type { CallContext } from '../../rpc/context.js';
 
 /** An entry with what READDIRPLUS adds; either may be missing (post_op FALSE). */
@@ -139,30 +139,10 @@ async function buildPage(env: Nfs3Env, dir: Verified, args: ReaddirplusArgs, fix
   return { encoded: out.finish(), eof, last };
 }
 
-/** Pages computed ahead at once, and (by default) how long one may wait for its request. */
-const MAX_AHEAD = 32;
+/** How long (by default) a page computed ahead may wait for its request. */
 const AHEAD_MS = 50;
 
-/** Pages computed ahead (started), served to their request, and found stale when asked for. */
-export interface AheadStats {
-  started: number;
-  served: number;
-  stale: number;
-}
-
-/** A page computed before its request: served only if nothing changed since it was computed. */
-interface Ahead {
-  page: Promise<Page | undefined>;
-  born: number;
-  /** The change clock when the computation started: the page is used only if it has not moved since. */
-  before: number | undefined;
-  /** The directory's ctime, mtime and size when computed; the request's gate must see the same. */
-  dirStamp?: string;
-}
-
-function dirStamp(a: Attrs): string {
-  return `${a.ctime.sec}.${a.ctime.nsec}|${a.mtime.sec}.${a.mtime.nsec}|${a.size}`;
-}
+export type { AheadStats };
 
 /** Who asks, for which page, within which budgets: the key of a page computed ahead. */
 function aheadKey(args: ReaddirplusArgs, cookie: bigint, ctx: CallContext): string {
@@ -171,73 +151,21 @@ function aheadKey(args: ReaddirplusArgs, cookie: bigint, ctx: CallContext): stri
 
 /**
  * NFSPROC3_READDIRPLUS (3.3.17). Like READDIR, plus each entry's attributes
- * and handle; the entries are encoded by buildPage.
- *
- * Reply-ahead: a client lists a directory one page at a time, sending the
- * next request only after it has the previous reply, so a listing costs its
- * pages' work plus a round trip per page, one after the other. Once a reply
- * that is not the last has gone out, the next page (same directory, client
- * and budgets, from where this one ended) is computed while that reply
- * travels and the client reads it; the next request then only passes the gate
- * and takes it. Served only when it is fresh: computed at most AHEAD_MS
- * (env.readdirplusAheadMs) earlier, no modifying NFS call began or ended
- * since it started (the change clock), and the directory's ctime, mtime and
- * size as the request's gate sees them are those it was computed with.
- * Otherwise — and for any other request — the page is computed then, as
- * always. A 10,000-entry `nfs-ls`
- * is ~190 such round trips.
+ * and handle; the entries are encoded by buildPage. Once a reply that is not
+ * the last has gone out, the next page is computed ahead (vfs/reply-ahead.ts),
+ * fresh for at most env.readdirplusAheadMs. A 10,000-entry `nfs-ls` is ~190
+ * such round trips.
  */
 export function readdirplusProcedure(env: Nfs3Env): ProcedureDef<ReaddirplusArgs, ReaddirplusRes> & { stats: AheadStats } {
-  const ahead = new Map<string, Ahead>();
-  const changes: ChangeClock | undefined = env.changes;
   const stats: AheadStats = env.readdirplusAhead ?? { started: 0, served: 0, stale: 0 };
-  const maxAge = env.readdirplusAheadMs ?? AHEAD_MS;
-
-  /** A fresh page computed ahead for this request, if there is one (taken: used once). */
-  const takeAhead = async (key: string, dir: Verified): Promise<Page | undefined> => {
-    const a = ahead.get(key);
-    if (a === undefined) return undefined;
-    ahead.delete(key);
-    const page = await a.page;
-    const fresh =
-      page !== undefined &&
-      Date.now() - a.born <= maxAge &&
-      changes !== undefined &&
-      changes.unchangedSince(a.before) &&
-      a.dirStamp === dirStamp(dir.attrs);
-    if (fresh) stats.served++;
-    else stats.stale++;
-    return fresh ? page : undefined;
-  };
+  const ahead = new ReplyAhead<Page>(env.changes, stats, env.readdirplusAheadMs ?? AHEAD_MS);
 
   /** Compute the page after `page` in the background, for the request that will ask for it. */
-  const startAhead = (args: ReaddirplusArgs, ctx: CallContext, page: Page, fixed: number): void => {
-    if (changes === undefined) return;
-    const key = aheadKey(args, page.last, ctx);
-    if (ahead.has(key)) return;
-    // Oldest first (insertion order): drop the ones nobody asked for in time, then make room.
-    const now = Date.now();
-    for (const [k, x] of ahead) {
-      if (now - x.born <= maxAge && ahead.size < MAX_AHEAD) break;
-      ahead.delete(k);
-    }
-    const a: Ahead = { page: Promise.resolve(undefined), born: Date.now(), before: undefined };
-    ahead.set(key, a);
-    stats.started++;
-    a.page = new Promise<void>((r) => setImmediate(r)).then(async () => {
-      // After the reply has been handed to the socket; the same gate as a request (the directory
-      // may have gone, or stopped being this caller's to read), and the attributes it sees.
-      a.before = changes.stamp();
-      a.born = Date.now();
-      try {
-        const dir = await env.gate.verify(args.dir, callerOf(ctx), { type: 'dir', may: May.READ });
-        a.dirStamp = dirStamp(dir.attrs);
-        return await buildPage(env, dir, { ...args, cookie: page.last }, fixed);
-      } catch {
-        return undefined;
-      }
+  const startAhead = (args: ReaddirplusArgs, ctx: CallContext, page: Page, fixed: number): void =>
+    ahead.start(aheadKey(args, page.last, ctx), async () => {
+      const dir = await env.gate.verify(args.dir, callerOf(ctx), { type: 'dir', may: May.READ });
+      return { dir: dir.attrs, page: await buildPage(env, dir, { ...args, cookie: page.last }, fixed) };
     });
-  };
 
   return {
     name: 'READDIRPLUS',
@@ -249,7 +177,7 @@ export function readdirplusProcedure(env: Nfs3Env): ProcedureDef<ReaddirplusArgs
         const dirAttrs = toFattr3(v.attrs, v.export);
         const fixed = readdirFixedSize(dirAttrs);
         const key = aheadKey(args, args.cookie, ctx);
-        const page = (await takeAhead(key, v)) ?? (await buildPage(env, v, args, fixed));
+        const page = (await ahead.take(key, v.attrs)) ?? (await buildPage(env, v, args, fixed));
         if (!page.eof) startAhead(args, ctx, page, fixed);
         return { status: 0, dirAttrs, cookieverf: Buffer.from(args.cookieverf), entries: [], encoded: page.encoded, eof: page.eof };
       } catch (e) {
