@@ -57,10 +57,19 @@ export interface Nfs4Recovery {
 /**
  * Open the stable client records in `stateDir` and read back the previous instance's (bounded,
  * checked: a file that is not an intact record is set aside and logged, and its client cannot
- * reclaim).
+ * reclaim). A directory that cannot be used is logged and the server serves without restart
+ * recovery (knfsd does the same without its tracking daemon): after a restart its clients' reclaims
+ * are then NFS4ERR_NO_GRACE.
  */
-export async function openClientRecords(stateDir: string): Promise<Nfs4Recovery> {
-  const { store, loaded } = await ClientRecordStore.open(stateDir);
+export async function openClientRecords(stateDir: string): Promise<Nfs4Recovery | undefined> {
+  let opened;
+  try {
+    opened = await ClientRecordStore.open(stateDir);
+  } catch (e) {
+    log.error('nfs4.records.unavailable', { stateDir, error: e as Error });
+    return undefined;
+  }
+  const { store, loaded } = opened;
   for (const p of loaded.problems) log.warn('nfs4.record.unreadable', { file: p.file, code: p.code, reason: p.message });
   if (loaded.skipped > 0) log.warn('nfs4.record.too_many', { read: loaded.records.length, skipped: loaded.skipped });
   return { store, previous: loaded.records };

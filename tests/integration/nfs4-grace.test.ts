@@ -161,3 +161,30 @@ test('after a restart the previous clients reclaim their opens and locks in the 
     fs.rmSync(state, { recursive: true, force: true });
   }
 });
+
+test('a state directory where the client records cannot live: the server serves, and after a restart it has nothing to wait for', async () => {
+  const exp = fs.mkdtempSync(path.join(os.tmpdir(), 'nfsl-grace-exp-'));
+  const state = fs.mkdtempSync(path.join(os.tmpdir(), 'nfsl-grace-state-'));
+  fs.writeFileSync(path.join(state, 'nfs4-clients'), 'not a directory');
+  const start = () => NfsServer.start({ exports: { text: `${exp} 127.0.0.1(rw,insecure,no_root_squash)\n` }, port: 0, stateDir: state, control: false, localio: false });
+  let server = await start();
+  let conn = await V4Conn.connect(server.port);
+  try {
+    const a = await V4Session.create(conn, 1, { owner: 'client A', verifier: VERF_A });
+    const o = await a.open(await a.lookup(exp), 'f', { create: true, owner: 'oa' });
+    assert.ok(o.stateid, describeRes(o.res));
+    assert.equal(server.nfs4!.graceStatus().records, 0);
+    conn.destroy();
+    await server.close();
+    server = await start();
+    conn = await V4Conn.connect(server.port);
+    assert.equal(server.nfs4!.graceStatus().active, false, 'no records, no grace period');
+    const back = await V4Session.create(conn, 1, { owner: 'client A', verifier: VERF_A, reclaimComplete: false });
+    assert.equal(resOf(await back.run(reclaimOpen(back, o.fh!, 'oa', 3)), P.OPEN).status, Nfs4Stat.NO_GRACE);
+  } finally {
+    conn.destroy();
+    await server.close();
+    fs.rmSync(exp, { recursive: true, force: true });
+    fs.rmSync(state, { recursive: true, force: true });
+  }
+});
