@@ -15,6 +15,7 @@
  *   xget FILE NAME                    getxattr: "ok VALUE"
  *   xlist FILE                        listxattr: "ok NAME NAME ..."
  *   xrm FILE NAME                     removexattr
+ *   wait PATH                         wait until PATH exists (dropping cached dentries each look; 300 s at most)
  *   run FILE                          open FILE (O_RDWR|O_CREAT|O_TRUNC) and carry out the commands
  *                                     on stdin, one a line, through that one descriptor, printing
  *                                     "ok CMD" or "CMD ERRNO" each (and stopping at the first error):
@@ -140,6 +141,7 @@ int main(int argc, char **argv) {
   }
   const char *cmd = argv[1], *file = argv[2];
   if (!strcmp(cmd, "run")) return run(file);
+  if (!strcmp(cmd, "wait")) return wait_for(file) < 0 ? fail(errno) : (printf("ok\n"), 0);
   if (!strcmp(cmd, "lock") || !strcmp(cmd, "lockw") || !strcmp(cmd, "getlk")) {
     if (argc < 6) return 2;
     short t = ltype(argv[3]);

@@ -27,16 +27,6 @@ finish() { echo "$pass passed, $fail failed"; [ $fail -eq 0 ]; exit $?; }
 
 # LOCK operations the second mount has sent (its own line in /proc/self/mountstats).
 lockops() { awk -v m="$M2" '$1 == "device" { cur = ($5 == m) } cur && $1 == "LOCK:" { print $2; exit }' /proc/self/mountstats; }
-# Wait for a marker the host creates, dropping cached dentries each look (300 s at most).
-wait_marker() {
-  i=0
-  while [ $i -lt 3000 ]; do
-    echo 2 > /proc/sys/vm/drop_caches
-    [ -e "$1" ] && return 0
-    sleep 0.1; i=$((i+1))
-  done
-  return 1
-}
 # Wait for a guest-local marker while the writer lives (300 s at most).
 wait_local() {
   i=0
@@ -89,7 +79,7 @@ for n in 1 2; do
   r=$($T lock "$M2/g/data.bin" r $((BS * 3)) 10)
   if [ "$r" = EAGAIN ]; then ok "restart $n: so is a read lock past what was written before"; else bad "restart $n: so is a read lock past what was written before (got $r)"; fi
   touch "$D/checked-$n"
-  wait_marker "$D/host-saw-$n" || bad "restart $n: the host looked at the server's state"
+  [ "$($T wait "$D/host-saw-$n")" = ok ] || bad "restart $n: the host looked at the server's state"
   touch /tmp/checked-$n
 done
 

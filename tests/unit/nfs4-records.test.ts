@@ -40,8 +40,13 @@ function codeOf(f: () => unknown): string {
   return 'decoded';
 }
 
-function tmp(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'nfsl-records-'));
+async function withState(fn: (state: string) => Promise<void>): Promise<void> {
+  const state = fs.mkdtempSync(path.join(os.tmpdir(), 'nfsl-records-'));
+  try {
+    await fn(state);
+  } finally {
+    fs.rmSync(state, { recursive: true, force: true });
+  }
 }
 
 test('a record round-trips; it is never larger than MAX_RECORD_BYTES', () => {
@@ -91,9 +96,8 @@ test('other versions, trailing bytes, empty owners, unknown flags and oversized 
   assert.equal(codeOf(() => decodeRecord(flags)), 'NFS4_RECORD_CORRUPT');
 });
 
-test('the store writes, reads back, replaces and removes records; a batch of 200 concurrent writes and removals lands whole', async () => {
-  const state = tmp();
-  try {
+test('the store writes, reads back, replaces and removes records; a batch of 200 concurrent writes and removals lands whole', () =>
+  withState(async (state) => {
     const { store, loaded } = await ClientRecordStore.open(state);
     assert.deepEqual(loaded, { records: [], problems: [], skipped: 0 });
     assert.equal(store.idle(), undefined, 'nothing outstanding');
@@ -119,14 +123,10 @@ test('the store writes, reads back, replaces and removes records; a batch of 200
     await again.store.remove(Buffer.from('a'));
     assert.equal(again.store.has(Buffer.from('a')), false);
     assert.equal(fs.existsSync(path.join(dir, recordName(Buffer.from('a')))), false);
-  } finally {
-    fs.rmSync(state, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('reading back: a write cut off, a torn, corrupt, oversized, misplaced or non-regular file is reported and set aside; the rest load', async () => {
-  const state = tmp();
-  try {
+test('reading back: a write cut off, a torn, corrupt, oversized, misplaced or non-regular file is reported and set aside; the rest load', () =>
+  withState(async (state) => {
     const { store } = await ClientRecordStore.open(state);
     await store.write(rec('good'));
     await store.write(rec('torn'));
@@ -165,27 +165,19 @@ test('reading back: a write cut off, a torn, corrupt, oversized, misplaced or no
     const third = await ClientRecordStore.open(state);
     assert.deepEqual(third.loaded.records.map((r) => r.ownerId.toString()), ['good']);
     assert.deepEqual(third.loaded.problems, []);
-  } finally {
-    fs.rmSync(state, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('reading back is bounded: past maxRecords files are left unread and counted', async () => {
-  const state = tmp();
-  try {
+test('reading back is bounded: past maxRecords files are left unread and counted', () =>
+  withState(async (state) => {
     const { store } = await ClientRecordStore.open(state);
     await Promise.all(Array.from({ length: 30 }, (_, i) => store.write(rec(`r${i}`))));
     const { loaded } = await ClientRecordStore.open(state, { maxRecords: 10 });
     assert.equal(loaded.records.length, 10);
     assert.equal(loaded.skipped, 20);
-  } finally {
-    fs.rmSync(state, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('a write that cannot reach the disk rejects its caller and is counted; the store goes on', async () => {
-  const state = tmp();
-  try {
+test('a write that cannot reach the disk rejects its caller and is counted; the store goes on', () =>
+  withState(async (state) => {
     const { store } = await ClientRecordStore.open(state);
     fs.rmSync(path.join(state, RECORDS_DIR), { recursive: true });
     await assert.rejects(store.write(rec('lost')), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
@@ -193,7 +185,4 @@ test('a write that cannot reach the disk rejects its caller and is counted; the 
     fs.mkdirSync(path.join(state, RECORDS_DIR));
     await store.write(rec('later'));
     assert.equal(store.stats.written, 1);
-  } finally {
-    fs.rmSync(state, { recursive: true, force: true });
-  }
-});
+  }));
