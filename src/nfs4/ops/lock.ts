@@ -44,6 +44,9 @@ export const lock: OpRow<12> = {
     try {
       const v = await verifyCurrent(c, { type: 'reg' });
       const locker = l.newLockOwner ? { open: sid, owner: l.lockOwner.owner } : { lock: sid };
+      // The grace period may have ended while this reclaim waited for the file system.
+      const late = a.reclaim ? state.recovery.grace.mayReclaim(c.client!) : 0;
+      if (late !== 0) return { status: late } as Lock4Res;
       const r = state.files.lock(c.client!, fileKey(v), lockKind(a.locktype), range.start, range.end, locker);
       if (r.status === Nfs4Stat.DENIED) {
         if (a.reclaim) return { status: Nfs4Stat.RECLAIM_CONFLICT } as Lock4Res;

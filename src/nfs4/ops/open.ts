@@ -153,6 +153,12 @@ export const open: OpRow<18> = {
       // The open holds the file: removed while open, it stays readable and writable until CLOSE.
       const key = fileKey(file);
       const hold = state.files.files.get(key)?.release === undefined ? await file.export.backend.hold?.(file.node) : undefined;
+      // The grace period may have ended while this reclaim waited for the file system.
+      const late = reclaim ? state.recovery.grace.mayReclaim(c.client!) : 0;
+      if (late !== 0) {
+        hold?.();
+        return { status: late };
+      }
       const r = state.files.open(c.client!, a.owner.owner, key, fh, access, a.shareDeny, hold);
       if (r.status !== 0) return { status: reclaim && r.status === Nfs4Stat.SHARE_DENIED ? Nfs4Stat.RECLAIM_CONFLICT : r.status };
       if (reclaim) state.recovery.grace.reclaimed('open');
