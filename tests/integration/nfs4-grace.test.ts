@@ -18,6 +18,7 @@ import { Nfs4Op as P, Nfs4Stat } from '../../src/nfs4/constants.js';
 import { ExchgId4Flag, Seq4Status } from '../../src/nfs4/flags.js';
 import type { Nfs4ArgOp, Stateid4 } from '../../src/nfs4/types.js';
 import { NfsServer } from '../../src/server/index.js';
+import { formatServerStatus } from '../../src/cli/status.js';
 import { V4Conn, V4Session, describeRes, ok, resOf } from '../helpers/nfs4-test-client.js';
 
 const ANON: Stateid4 = { seqid: 0, other: Buffer.alloc(12) };
@@ -93,6 +94,9 @@ test('after a restart the previous clients reclaim their opens and locks in the 
     assert.deepEqual(g.pending.map((p) => `${p.owner}:${p.state}`).sort(), ['client A:waiting', 'client B:waiting']);
     assert.match(await metricsText(server), /^nfslocalio_nfs4_grace_active 1$/m);
     assert.match(await metricsText(server), /^nfslocalio_nfs4_grace_clients_pending 2$/m);
+    const shown = formatServerStatus(server.status());
+    assert.match(shown, /grace period: \d+s of 60s left; 2 of 2 previous clients still to reclaim/);
+    assert.match(shown, /not back yet client A\n/);
 
     // The old session and client are gone; A's EXCHANGE_ID gets a new, unconfirmed client id.
     const old = await (await connect()).compound(1, [{ op: P.SEQUENCE, args: { sessionid: a1.sessionid, sequenceid: 99, slotid: 0, highestSlotid: 0, cachethis: false } }]);
@@ -144,6 +148,7 @@ test('after a restart the previous clients reclaim their opens and locks in the 
     g = server.nfs4!.graceStatus();
     assert.deepEqual([g.active, g.endedBecause, g.pendingCount], [false, 'all reclaimed', 0]);
     assert.match(await metricsText(server), /^nfslocalio_nfs4_grace_active 0$/m);
+    assert.match(formatServerStatus(server.status()), /grace period: over \(every previous client reclaimed\); 3 opens and 1 locks reclaimed; 3 client records on disk/);
     assert.match(await metricsText(server), /^nfslocalio_nfs4_reclaims_total\{kind="open"\} 3$/m);
 
     // Out of grace: new opens and locks work, and A's reclaimed lock holds against them.
