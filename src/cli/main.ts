@@ -65,6 +65,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--rendezvous <dir>', 'LOCALIO rendezvous directory (default $NFS_LOCALIO_RENDEZVOUS, /run/nfs-localio or $TMPDIR/nfs-localio)')
     .option('--no-nfs4', 'serve NFSv3 only (program 100003 version 4 answers PROG_MISMATCH 3..3)')
     .option('--lease-time <seconds>', 'the NFSv4 lease (10..3600)', leaseTime, 90)
+    .option('--grace-time <seconds>', 'the NFSv4 grace period after a restart, for clients to reclaim their opens and locks (10..3600; default: the lease)', leaseTime)
     .option('--idmap-domain <domain>', 'NFSv4 owners as user@DOMAIN / group@DOMAIN through this host\'s passwd and group (default: numeric "1000")')
     .action(async (dir: string | undefined, o) => {
       const { serve } = await import('./serve.js');

@@ -20,6 +20,7 @@ export interface ServeOptions {
   sameHostCc?: string;
   nfs4?: boolean;
   leaseTime?: number;
+  graceTime?: number;
   idmapDomain?: string;
 }
 
@@ -61,6 +62,7 @@ export async function serve(dir: string | undefined, o: ServeOptions): Promise<n
     sameHostCongestion: o.sameHostCc === 'system' ? false : o.sameHostCc,
     nfs4: o.nfs4,
     leaseTime: o.leaseTime,
+    graceTime: o.graceTime,
     idmapDomain: o.idmapDomain,
   });
   const id = server.identity;

@@ -81,12 +81,27 @@ export function formatServerStatus(st: NfsServerStatus): string {
   return out;
 }
 
+/** The grace period after a restart: how long it has left and who is still to reclaim. */
+function formatGrace(g: NonNullable<NfsServerStatus['nfs4']>['grace']): string {
+  const records = `${g.records} client record${g.records === 1 ? '' : 's'} on disk${g.recordFailures ? `, ${g.recordFailures} record writes failed` : ''}`;
+  const reclaimed = `${g.reclaimedOpens} opens and ${g.reclaimedLocks} locks reclaimed`;
+  if (!g.active) {
+    const why = g.endedBecause === 'no previous clients' ? 'no client of the previous instance to wait for' : g.endedBecause === 'all reclaimed' ? 'every previous client reclaimed' : `after ${g.graceSeconds}s`;
+    return `  grace period: over (${why}); ${reclaimed}; ${records}\n`;
+  }
+  let out = `  grace period: ${Math.ceil(g.remainingMs / 1000)}s of ${g.graceSeconds}s left; ${g.pendingCount} of ${g.previousClients} previous clients still to reclaim; ${reclaimed}; ${records}\n`;
+  for (const p of g.pending) out += `    ${p.state === 'waiting' ? 'not back yet' : 'reclaiming  '} ${p.owner}\n`;
+  if (g.pendingCount > g.pending.length) out += `    … and ${g.pendingCount - g.pending.length} more\n`;
+  return out;
+}
+
 /** NFSv4 clients with their sessions, opens and locks. */
 function formatNfs4(st: NfsServerStatus): string {
   const v4 = st.nfs4;
   if (!v4) return 'NFSv4: off\n';
   const k = v4.counts;
   let out = `NFSv4.1/4.2: lease ${v4.leaseSeconds}s, owners ${v4.idmapDomain ? `user@${v4.idmapDomain}` : 'numeric'}; ${k.clients} clients, ${k.sessions} sessions, ${k.opens} opens, ${k.locks} locks (${k.lockStates} lock states), ${mib(k.cachedBytes)} of replies kept in slots\n`;
+  out += formatGrace(v4.grace);
   if (v4.clients.length === 0) return out + '  no NFSv4 clients\n';
   out += table([
     ['CLIENTID', 'PEER', 'CONFIRMED', 'SINCE', 'LEASE RENEWED', 'SESSIONS', 'OPENS', 'LOCKS', 'IMPLEMENTATION'],

@@ -22,6 +22,7 @@ import { log } from '../util/log.js';
 import type { EventEmitter } from 'node:events';
 import { nfs4StatName } from '../nfs4/constants.js';
 import type { Nfs4OpEvent } from '../nfs4/env.js';
+import type { Nfs4GraceStatus } from './nfs4.js';
 
 const PROGRAMS: Record<number, string> = { [PMAP_PROGRAM]: 'portmap', [NFS3_PROGRAM]: 'nfs3', [MOUNT_PROGRAM]: 'mount3', [LOCALIO_PROGRAM]: 'localio' };
 
@@ -29,8 +30,8 @@ export interface MetricsSource {
   rpc: RpcServer;
   localio(): LocalioServerStatus | undefined;
   dataPath?(): DataPathStatus;
-  /** NFSv4: per-operation events ('op', Nfs4OpEvent) and the state's counts. */
-  nfs4?: { ops: EventEmitter; counts(): Nfs4Counts };
+  /** NFSv4: per-operation events ('op', Nfs4OpEvent), the state's counts and the grace period. */
+  nfs4?: { ops: EventEmitter; counts(): Nfs4Counts; grace?(): Nfs4GraceStatus };
 }
 
 type Nfs4Counts = { clients: number; sessions: number; opens: number; lockStates: number; locks: number; cachedBytes: number };
@@ -116,6 +117,21 @@ export function createMetrics(src: MetricsSource): Registry {
   v4('locks', 'NFSv4 byte-range locks held now', (k) => k.locks);
   v4('lock_states', 'NFSv4 lock stateids now', (k) => k.lockStates);
   v4('slot_cache_bytes', 'Bytes of replies kept in session slots (the NFSv4.1 reply cache)', (k) => k.cachedBytes);
+
+  // Restart recovery: the grace period and the stable client records.
+  const grace = (type: 'counter' | 'gauge', name: string, help: string, get: (g: Nfs4GraceStatus) => number, labelled?: (g: Nfs4GraceStatus) => Array<[Record<string, string>, number]>) =>
+    scraped(type, `nfs4_${name}`, help, (put) => {
+      const g = src.nfs4?.grace?.();
+      if (!g) return;
+      if (labelled) for (const [l, v] of labelled(g)) put(l, v);
+      else put({}, get(g));
+    }, labelled ? ['kind'] : []);
+  grace('gauge', 'grace_active', '1 while the grace period after a restart lasts (only reclaims may open and lock)', (g) => (g.active ? 1 : 0));
+  grace('gauge', 'grace_remaining_seconds', 'Seconds until the grace period ends on time (0 when over)', (g) => g.remainingMs / 1000);
+  grace('gauge', 'grace_clients_pending', 'Clients of the previous instance that have not yet finished reclaiming', (g) => g.pendingCount);
+  grace('counter', 'reclaims_total', 'Opens and locks reclaimed after a restart', () => 0, (g) => [[{ kind: 'open' }, g.reclaimedOpens], [{ kind: 'lock' }, g.reclaimedLocks]]);
+  grace('gauge', 'client_records', 'Stable client records on disk (clients that may reclaim after a restart)', (g) => g.records);
+  grace('counter', 'client_record_failures_total', 'Client record writes or removals that failed (that client cannot reclaim after a crash)', (g) => g.recordFailures);
 
   // The data path: direct writes, spliced reads and stat-ahead per export, READDIRPLUS pages ahead.
   const dp = (name: string, help: string, fill: (d: DataPathStatus, put: Parameters<Fill>[0]) => void, labelNames: string[] = []) =>

@@ -30,7 +30,7 @@ import { ControlServer, controlSocketPath } from './control.js';
 import { createMetrics, MetricsServer } from './metrics.js';
 import type { ConnectionInfo } from '../rpc/server.js';
 import { ChangeClock } from '../util/changes.js';
-import { Nfs4Server, type Nfs4Status } from './nfs4.js';
+import { Nfs4Server, openClientRecords, type Nfs4Status, type Nfs4Recovery } from './nfs4.js';
 import type { StateLimits } from '../nfs4/state/index.js';
 
 export interface NfsServerOptions {
@@ -87,6 +87,8 @@ export interface NfsServerOptions {
   nfs4?: boolean;
   /** The NFSv4 lease, seconds. Default 90. */
   leaseTime?: number;
+  /** The NFSv4 grace period after a restart, seconds. Default: the lease. */
+  graceTime?: number;
   /** NFSv4 owners as user@DOMAIN through the host's passwd/group (default: numeric strings). */
   idmapDomain?: string;
   /** Bounds on NFSv4 state (clients, sessions, slots ...). */
@@ -159,6 +161,7 @@ export class NfsServer {
     identity: ServerIdentity,
     private readonly opts: NfsServerOptions,
     secret: Buffer,
+    recovery?: Nfs4Recovery,
   ) {
     this.exports = exportsTable;
     this.identity = identity;
@@ -192,6 +195,8 @@ export class NfsServer {
         writeVerifier: () => this.verifier,
         resetWriteVerifier,
         leaseSeconds: opts.leaseTime,
+        graceSeconds: opts.graceTime,
+        recovery,
         idmapDomain: opts.idmapDomain,
         limits: opts.nfs4Limits,
         maxRecord,
@@ -231,7 +236,9 @@ export class NfsServer {
     const stateDir = opts.stateDir ?? defaultStateDir();
     const secret = await loadOrCreateSecret(stateDir);
     const table = new ExportTable({ secret, server: identity });
-    const server = new NfsServer(table, identity, { ...opts, stateDir }, secret);
+    // The previous instance's NFSv4 clients, read back before anything is served: they may reclaim.
+    const recovery = opts.nfs4 !== false ? await openClientRecords(stateDir) : undefined;
+    const server = new NfsServer(table, identity, { ...opts, stateDir }, secret, recovery);
     let entries: ExportEntry[];
     if (Array.isArray(opts.exports)) entries = opts.exports;
     else {
@@ -253,7 +260,7 @@ export class NfsServer {
           rpc: server.rpc,
           localio: () => server.localio?.status(),
           dataPath: () => server.dataPath(),
-          nfs4: v4 && { ops: v4.ops, counts: () => v4.state.counts() },
+          nfs4: v4 && { ops: v4.ops, counts: () => v4.state.counts(), grace: () => v4.graceStatus() },
         });
         server.metricsServer = await MetricsServer.start(reg, opts.metrics);
       }
@@ -417,7 +424,7 @@ export class NfsServer {
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      this.nfs4?.close();
+      await this.nfs4?.close();
       await this.localio?.close();
       await this.control?.close();
       await this.metricsServer?.close();

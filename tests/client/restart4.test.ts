@@ -1,7 +1,7 @@
 /**
  * NFSv4 state across server failures: a server killed with SIGKILL and
  * started again (same ports, same recovery records), against nfs-ganesha
- * with its grace period on (and our server once it speaks v4):
+ * with its grace period on, and against our server (its grace period: docs/nfs4.md):
  * - in the middle of a large write with a lock held: the client finds the
  *   dead session, makes a new client and session, reclaims its open
  *   (CLAIM_PREVIOUS) and its lock in the grace period, re-sends what the
@@ -76,8 +76,7 @@ async function ours(version: '4.1' | '4.2'): Promise<Restartable> {
 }
 
 
-/** `reclaimTodo`: why the server cannot yet take reclaims (the kill -9 test then runs as a todo). */
-function restartSuite(name: string, skip: string | false, make: () => Promise<Restartable>, reclaimTodo?: string): void {
+function restartSuite(name: string, skip: string | false, make: () => Promise<Restartable>): void {
   describe(`NFSv4 state across server restarts: ${name}`, { skip }, () => {
     let s: Restartable;
     before(async () => {
@@ -87,7 +86,7 @@ function restartSuite(name: string, skip: string | false, make: () => Promise<Re
       await s?.stop();
     });
 
-    it('kill -9 in the middle of a 64 MiB write with a lock held: reclaimed; after sync() the sha256 is right and the lock still held', { todo: reclaimTodo }, async () => {
+    it('kill -9 in the middle of a 64 MiB write with a lock held: reclaimed; after sync() the sha256 is right and the lock still held', async () => {
       // Hard (the default); everything stays uncommitted until sync, so what the server lost must be re-sent.
       const c = await connect(s.url('&timeo=2000'), { localio: false, maxUncommitted: 256 * 1024 * 1024 });
       const other = await connect(s.url());
@@ -250,5 +249,5 @@ function restartSuite(name: string, skip: string | false, make: () => Promise<Re
 }
 
 const v4Skip = await oursV4Skip();
-restartSuite('nfs-localio server (NFSv4.1)', v4Skip, () => ours('4.1'), 'our server has no grace period yet (issue 13): every reclaim is NFS4ERR_NO_GRACE');
+restartSuite('nfs-localio server (NFSv4.1)', v4Skip, () => ours('4.1'));
 restartSuite('nfs-ganesha with a grace period (NFSv4.1)', ganeshaSkip(), () => ganesha('4.1'));

@@ -15,6 +15,17 @@
  *   xget FILE NAME                    getxattr: "ok VALUE"
  *   xlist FILE                        listxattr: "ok NAME NAME ..."
  *   xrm FILE NAME                     removexattr
+ *   wait PATH                         wait until PATH exists (dropping cached dentries each look; 300 s at most)
+ *   run FILE                          open FILE (O_RDWR|O_CREAT|O_TRUNC) and carry out the commands
+ *                                     on stdin, one a line, through that one descriptor, printing
+ *                                     "ok CMD" or "CMD ERRNO" each (and stopping at the first error):
+ *       write I BYTES       write BYTES of block I's pattern (pattern() below) at the file position
+ *       fsync               fsync
+ *       flush               sync_file_range: send the dirty data (UNSTABLE), without COMMIT
+ *       lock r|w START LEN  fcntl F_SETLK, held until close
+ *       touch PATH          create PATH (a marker)
+ *       wait PATH           wait until PATH exists (dropping cached dentries each look; 300 s at most)
+ *       close               close (its error is the last flush's)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -52,12 +63,85 @@ static double now(void) {
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Block i's byte j; tests/interop/kernel-nfs4-restart.test.ts computes the same. */
+static unsigned char pattern(long long i, long long j) {
+  return (unsigned char)(i * 131 + j * 7 + (j >> 10) + 1);
+}
+
+static int touch(const char *p) {
+  int fd = open(p, O_WRONLY | O_CREAT, 0644);
+  if (fd < 0) return -1;
+  return close(fd);
+}
+
+/* Wait for a marker another machine creates: drop cached dentries each look, so a negative one does not hide it. */
+static int wait_for(const char *p) {
+  for (int i = 0; i < 3000; i++) {
+    int d = open("/proc/sys/vm/drop_caches", O_WRONLY);
+    if (d >= 0) {
+      if (write(d, "2", 1) < 0) { /* not root: looks may be cached a little longer */ }
+      close(d);
+    }
+    if (access(p, F_OK) == 0) return 0;
+    usleep(100000);
+  }
+  errno = ETIMEDOUT;
+  return -1;
+}
+
+static int run(const char *file) {
+  int fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) return fail(errno);
+  printf("ok open\n");
+  fflush(stdout);
+  char line[4096], cmd[16], a1[4000], a2[64], a3[64];
+  static unsigned char buf[1 << 20];
+  while (fgets(line, sizeof line, stdin)) {
+    int n = sscanf(line, "%15s %3999s %63s %63s", cmd, a1, a2, a3);
+    if (n < 1) continue;
+    int r = 0;
+    if (!strcmp(cmd, "write") && n >= 3) {
+      long long blk = atoll(a1), len = atoll(a2);
+      for (long long done = 0; done < len && r == 0;) {
+        long long k = len - done < (long long)sizeof buf ? len - done : (long long)sizeof buf;
+        for (long long j = 0; j < k; j++) buf[j] = pattern(blk, done + j);
+        ssize_t w = write(fd, buf, (size_t)k);
+        if (w < 0) r = -1;
+        else done += w;
+      }
+    } else if (!strcmp(cmd, "fsync")) r = fsync(fd);
+    else if (!strcmp(cmd, "flush")) r = sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
+    else if (!strcmp(cmd, "lock") && n >= 4) {
+      struct flock fl = { .l_type = ltype(a1), .l_whence = SEEK_SET, .l_start = atoll(a2), .l_len = atoll(a3) };
+      r = fcntl(fd, F_SETLK, &fl);
+    } else if (!strcmp(cmd, "touch") && n >= 2) r = touch(a1);
+    else if (!strcmp(cmd, "wait") && n >= 2) r = wait_for(a1);
+    else if (!strcmp(cmd, "close")) {
+      r = close(fd);
+      fd = -1;
+    } else {
+      printf("%s EINVAL\n", cmd);
+      return 2;
+    }
+    if (r < 0) {
+      printf("%s %s\n", cmd, ename(errno));
+      fflush(stdout);
+      return 1;
+    }
+    printf("ok %s%s%s\n", cmd, n >= 2 ? " " : "", n >= 2 ? a1 : "");
+    fflush(stdout);
+  }
+  return fd < 0 ? 0 : 2; /* the commands must end with close */
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) {
     fprintf(stderr, "usage: nfs4tool CMD FILE ...\n");
     return 2;
   }
   const char *cmd = argv[1], *file = argv[2];
+  if (!strcmp(cmd, "run")) return run(file);
+  if (!strcmp(cmd, "wait")) return wait_for(file) < 0 ? fail(errno) : (printf("ok\n"), 0);
   if (!strcmp(cmd, "lock") || !strcmp(cmd, "lockw") || !strcmp(cmd, "getlk")) {
     if (argc < 6) return 2;
     short t = ltype(argv[3]);

@@ -139,11 +139,14 @@ export class V4Session {
     this.seqids = new Array<number>(slots).fill(0);
   }
 
-  static async create(conn: V4Conn, minor = 1, o: { owner?: string; cred?: Cred; channel?: Partial<ChannelAttrs4>; flags?: number; reclaimComplete?: boolean } = {}): Promise<V4Session> {
+  /** EXCHANGE_ID's reply flags (eir_flags) of the last create(). */
+  exchangeFlags = 0;
+
+  static async create(conn: V4Conn, minor = 1, o: { owner?: string; verifier?: Buffer; cred?: Cred; channel?: Partial<ChannelAttrs4>; flags?: number; reclaimComplete?: boolean } = {}): Promise<V4Session> {
     const cred = o.cred;
     const ex = ok(await conn.compound(minor, [{
       op: P.EXCHANGE_ID,
-      args: { clientowner: { verifier: randomBytes(8), ownerid: Buffer.from(o.owner ?? `v4test ${randomBytes(6).toString('hex')}`) }, flags: 0, stateProtect: { how: 0 } },
+      args: { clientowner: { verifier: o.verifier ?? randomBytes(8), ownerid: Buffer.from(o.owner ?? `v4test ${randomBytes(6).toString('hex')}`) }, flags: 0, stateProtect: { how: 0 } },
     }], { cred }), P.EXCHANGE_ID);
     const chan = { ...CHANNEL, ...o.channel };
     const cs = ok(await conn.compound(minor, [{
@@ -151,6 +154,7 @@ export class V4Session {
       args: { clientid: ex.clientid, sequence: ex.sequenceid, flags: o.flags ?? 0, foreChanAttrs: chan, backChanAttrs: { ...CHANNEL, maxRequests: 1, maxOperations: 2 }, cbProgram: 0x40000000, secParms: [{ flavor: 0 }] },
     }], { cred }), P.CREATE_SESSION);
     const s = new V4Session(conn, minor, ex.clientid, cs.sessionid, cs.foreChanAttrs.maxRequests);
+    s.exchangeFlags = ex.flags;
     if (o.reclaimComplete !== false) ok(await s.run([{ op: P.RECLAIM_COMPLETE, args: { oneFs: false } }], { cred }), P.RECLAIM_COMPLETE);
     return s;
   }

@@ -82,14 +82,14 @@ export async function stateFileKey(c: Compound, sid: Stateid4): Promise<string> 
 
 /**
  * The current filehandle for READ-like (`write` false) or WRITE-like operations: a regular file
- * the caller may read or write, and a stateid that allows it on that file (Files.checkIo); a
+ * the caller may read or write, and a stateid that allows it on that file (Nfs4State.checkIo); a
  * refusal throws OpStatus / the gate's error.
  */
 export async function verifyIo(c: Compound, stateid: Stateid4, write: boolean): Promise<Verified> {
   const sid = stateidArg(c, stateid);
   if (typeof sid === 'number') throw new OpStatus(sid);
   const v = await verifyCurrent(c, { type: 'reg', may: write ? May.WRITE : May.READ });
-  const st = c.env.state.files.checkIo(c.client, fileKey(v), sid, write);
+  const st = c.env.state.checkIo(c.client, fileKey(v), sid, write);
   if (st !== 0) throw new OpStatus(st);
   return v;
 }

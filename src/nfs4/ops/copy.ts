@@ -21,10 +21,10 @@ async function ends(c: Compound, a: { srcStateid: Stateid4; dstStateid: Stateid4
   if (typeof dsid === 'number') throw new OpStatus(dsid);
   const src = await c.env.gate.verify(c.saved!, c.caller(), { type: 'reg', may: May.READ });
   const dst = await c.env.gate.verify(c.fh!, c.caller(), { type: 'reg', may: May.WRITE });
-  const files = c.env.state.files;
-  const s1 = files.checkIo(c.client, fileKey(src), ssid, false);
+  const state = c.env.state;
+  const s1 = state.checkIo(c.client, fileKey(src), ssid, false);
   if (s1 !== 0) throw new OpStatus(s1, 'source stateid');
-  const s2 = files.checkIo(c.client, fileKey(dst), dsid, true);
+  const s2 = state.checkIo(c.client, fileKey(dst), dsid, true);
   if (s2 !== 0) throw new OpStatus(s2, 'destination stateid');
   if (src.export.id !== dst.export.id) refuse('EXDEV', 'across exports');
   return { src, dst };

@@ -11,6 +11,8 @@ import { bitmap4, bitmap4Bits, bitmap4From, bitmap4Minus, bitmap4IsEmpty } from 
 import { exclcreatAttrs, setAttrsOf } from '../attrs.js';
 import { changeInfo, fileKey, toNfs4Stat, verifyCurrent } from './common.js';
 
+/** open_delegation_type4 OPEN_DELEGATE_NONE. */
+const OPEN_DELEGATE_NONE = 0;
 const WANT_BITS = Open4Share.WANT_DELEG_MASK | Open4Share.WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL | Open4Share.WANT_PUSH_DELEG_WHEN_UNCONTENDED;
 /** The times that hold an exclusive create's verifier: the client sets them afterwards (knfsd says so in attrset). */
 const VERIFIER_TIMES = bitmap4(Attr4.TIME_ACCESS, Attr4.TIME_MODIFY);
@@ -90,15 +92,21 @@ async function openCreate(c: Compound, dir: Verified, name: string, how: Createh
 }
 
 /**
- * OPEN (RFC 8881 section 18.16) with CLAIM_NULL (a name in the current directory) or CLAIM_FH
- * (the current filehandle), creating in any of the four modes; share access and deny checked
- * between open owners (NFS4ERR_SHARE_DENIED). The opened file becomes the current filehandle and
- * its open stateid the current stateid. CLAIM_PREVIOUS is NFS4ERR_NO_GRACE (there is no grace
- * period without restart recovery, the restart issue's), the delegation claims BAD_STATEID
- * (no delegation was ever granted) or NOTSUPP (DELEGATE_PREV). An existing file is opened with
- * the caller's permission for the access asked; a file this OPEN created is not checked again
- * (its mode may forbid what its creator asked, as open(O_CREAT) allows). Before the client's
- * RECLAIM_COMPLETE an OPEN is NFS4ERR_GRACE.
+ * OPEN (RFC 8881 section 18.16) with CLAIM_NULL (a name in the current directory), CLAIM_FH (the
+ * current filehandle) or CLAIM_PREVIOUS (a reclaim after a restart, of the current filehandle),
+ * creating in any of the four modes; share access and deny checked between open owners
+ * (NFS4ERR_SHARE_DENIED). The opened file becomes the current filehandle and its open stateid the
+ * current stateid. The delegation claims are BAD_STATEID (no delegation was ever granted) or
+ * NOTSUPP (DELEGATE_PREV). An existing file is opened with the caller's permission for the access
+ * asked; a file this OPEN created is not checked again (its mode may forbid what its creator
+ * asked, as open(O_CREAT) allows).
+ *
+ * Restart recovery (docs/nfs4.md, "Restart and grace"): in the grace period, and before the
+ * client's RECLAIM_COMPLETE, only reclaims may open (NFS4ERR_GRACE, RFC 8881 sections 8.4.2.1 and
+ * 18.51.3, as knfsd). A reclaim outside the grace period, after the client's RECLAIM_COMPLETE or
+ * from a client without a stable record is NFS4ERR_NO_GRACE; one of a delegation is
+ * NFS4ERR_RECLAIM_BAD (we never grant one: it cannot have existed); one whose share reservation
+ * conflicts with another client's reclaim is NFS4ERR_RECLAIM_CONFLICT.
  */
 export const open: OpRow<18> = {
   async handler(a: Open4Args, c: Compound): Promise<Open4Res> {
@@ -107,12 +115,16 @@ export const open: OpRow<18> = {
       return { status: Nfs4Stat.INVAL };
     }
     const claim = a.claim;
-    if (claim.claim === OpenClaimType4.PREVIOUS) return { status: Nfs4Stat.NO_GRACE };
     if (claim.claim === OpenClaimType4.DELEGATE_CUR || claim.claim === OpenClaimType4.DELEG_CUR_FH) return { status: Nfs4Stat.BAD_STATEID };
-    if (claim.claim !== OpenClaimType4.NULL && claim.claim !== OpenClaimType4.FH) return { status: Nfs4Stat.NOTSUPP };
-    // Until the client says it has reclaimed what it will, only reclaims may open (RFC 8881
-    // section 18.51.3, knfsd): NFS4ERR_GRACE.
-    if (!c.client!.reclaimComplete) return { status: Nfs4Stat.GRACE };
+    if (claim.claim !== OpenClaimType4.NULL && claim.claim !== OpenClaimType4.FH && claim.claim !== OpenClaimType4.PREVIOUS) return { status: Nfs4Stat.NOTSUPP };
+    const state = c.env.state;
+    const reclaim = claim.claim === OpenClaimType4.PREVIOUS;
+    if (reclaim) {
+      const g = state.recovery.grace.mayReclaim(c.client!);
+      if (g !== 0) return { status: g };
+      if (claim.delegateType !== OPEN_DELEGATE_NONE) return { status: Nfs4Stat.RECLAIM_BAD };
+      if (a.openhow.opentype === 1) return { status: Nfs4Stat.INVAL };
+    } else if (!c.client!.reclaimComplete || state.inGrace()) return { status: Nfs4Stat.GRACE };
     try {
       let opened: Opened;
       let cinfo = NO_CINFO;
@@ -129,6 +141,7 @@ export const open: OpRow<18> = {
         }
         cinfo = changeInfo(dir.attrs, await dir.export.backend.getattr(dir.node));
       } else {
+        // CLAIM_FH and CLAIM_PREVIOUS: the current filehandle.
         if (a.openhow.opentype === 1) return { status: Nfs4Stat.INVAL };
         const v = await verifyCurrent(c, { type: 'reg' });
         exp = v.export;
@@ -139,9 +152,19 @@ export const open: OpRow<18> = {
       const file = await c.env.gate.verify(fh, c.caller(), { type: 'reg', may });
       // The open holds the file: removed while open, it stays readable and writable until CLOSE.
       const key = fileKey(file);
-      const hold = c.env.state.files.files.get(key)?.release === undefined ? await file.export.backend.hold?.(file.node) : undefined;
-      const r = c.env.state.files.open(c.client!, a.owner.owner, key, fh, access, a.shareDeny, hold);
-      if (r.status !== 0) return { status: r.status };
+      const hold = state.files.files.get(key)?.release === undefined ? await file.export.backend.hold?.(file.node) : undefined;
+      // The grace period may have ended while this reclaim waited for the file system.
+      const late = reclaim ? state.recovery.grace.mayReclaim(c.client!) : 0;
+      if (late !== 0) {
+        hold?.();
+        return { status: late };
+      }
+      const r = state.files.open(c.client!, a.owner.owner, key, fh, access, a.shareDeny, hold);
+      if (r.status !== 0) return { status: reclaim && r.status === Nfs4Stat.SHARE_DENIED ? Nfs4Stat.RECLAIM_CONFLICT : r.status };
+      if (reclaim) state.recovery.grace.reclaimed('open');
+      // A record change this OPEN may depend on (the client's own, a courtesy client's removal) is on disk before it is answered.
+      const pending = state.recovery.idle();
+      if (pending) await pending;
       const stateid = { seqid: r.state.seqid, other: r.state.other };
       c.fh = fh;
       c.stateid = stateid;

@@ -20,7 +20,7 @@ export const setattr: OpRow<34> = {
       const v = await verifyCurrent(c, { type: set.size !== undefined ? 'reg' : 'any', may: setattrMay(set) });
       if (set.size !== undefined) {
         const sid = stateidArg(c, a.stateid);
-        const st = typeof sid === 'number' ? sid : c.env.state.files.checkIo(c.client, fileKey(v), sid, true);
+        const st = typeof sid === 'number' ? sid : c.env.state.checkIo(c.client, fileKey(v), sid, true);
         if (st !== 0) return { status: st, attrsset: [] };
       }
       checkSetattr(v, set);

@@ -64,6 +64,8 @@ export class Clients {
   readonly sessions = new Map<string, SessionRecord>();
   private nextClient = 1;
   private nextSession = 1;
+  /** Called when a record is confirmed (restart recovery: a previous client may have come back). */
+  onConfirm?: (c: ClientRecord) => void;
 
   constructor(
     private readonly epoch: number,
@@ -248,6 +250,7 @@ export class Clients {
     if (this.unconfirmed.get(key) === c) this.unconfirmed.delete(key);
     c.confirmed = true;
     this.confirmed.set(key, c);
+    this.onConfirm?.(c);
   }
 
   session(id: Buffer): SessionRecord | undefined {

@@ -12,7 +12,10 @@ import { Files } from './files.js';
 import { DEFAULT_STATE_LIMITS, type StateLimits } from './limits.js';
 import type { ClientRecord, SessionRecord } from './records.js';
 import type { Slot } from './slots.js';
-import { StateidMint } from './stateid.js';
+import { StateidMint, specialStateid } from './stateid.js';
+import { Recovery, type RecordSink } from './recovery.js';
+import type { StableClient } from './stable-record.js';
+import type { Stateid4 } from '../types.js';
 
 export { Clients, Files, StateidMint };
 export type { ClientRecord, SessionRecord, Slot, StateLimits, Status };
@@ -21,6 +24,9 @@ export * from './stateid.js';
 export { RANGE_END, rangeOf, lengthOf, type LockKind } from './ranges.js';
 export type { LockHolder } from './files.js';
 export { DEFAULT_STATE_LIMITS } from './limits.js';
+export { Recovery, type RecordSink } from './recovery.js';
+export type { GraceStatus } from './grace.js';
+export type { StableClient } from './stable-record.js';
 
 export interface Nfs4StateOptions {
   /** The lease, seconds (90 by default, as knfsd). */
@@ -33,6 +39,12 @@ export interface Nfs4StateOptions {
   clock?: () => number;
   /** How long an expired client keeps state nobody else wants (seconds; a day by default, as knfsd). */
   courtesySeconds?: number;
+  /** The stable records of the previous instance's clients: they may reclaim in the grace period. */
+  previous?: readonly StableClient[];
+  /** The grace period after a restart, seconds (the lease by default). */
+  graceSeconds?: number;
+  /** Where client records are written (none: nothing survives a restart). */
+  records?: RecordSink;
 }
 
 export type SequenceUse =
@@ -49,6 +61,8 @@ export class Nfs4State {
   readonly clock: () => number;
   /** How long an expired client's state is kept while nobody needs it (ms). */
   readonly courtesyMs: number;
+  /** Restart recovery: the grace period and the stable client records. */
+  readonly recovery: Recovery;
 
   constructor(o: Nfs4StateOptions) {
     this.leaseSeconds = o.leaseSeconds ?? 90;
@@ -57,7 +71,18 @@ export class Nfs4State {
     this.courtesyMs = o.courtesySeconds !== undefined ? o.courtesySeconds * 1000 : 24 * 3600 * 1000;
     this.mint = new StateidMint(o.epoch);
     this.files = new Files(this.mint, this.limits);
-    this.clients = new Clients(o.epoch, this.limits, o.bounds, this.clock, (c) => this.files.dropClient(c));
+    this.recovery = new Recovery({
+      previous: o.previous ?? [],
+      graceMs: (o.graceSeconds ?? this.leaseSeconds) * 1000,
+      leaseMs: this.leaseMs,
+      clock: this.clock,
+      sink: o.records,
+    });
+    this.clients = new Clients(o.epoch, this.limits, o.bounds, this.clock, (c) => {
+      this.files.dropClient(c);
+      this.recovery.gone(c);
+    });
+    this.clients.onConfirm = (c) => this.recovery.confirmed(c);
     this.files.courtesy = {
       expired: (c) => this.clock() - c.renewed > this.leaseMs && ![...c.sessions.values()].some((s) => s.slots.busy() > 0),
       expunge: (c) => this.clients.expunge(c),
@@ -86,6 +111,22 @@ export class Nfs4State {
     s.client.renewed = this.clock();
     if (use.kind === 'replay') return { kind: 'replay', session: s, reply: use.reply };
     return { kind: 'new', session: s, slot: use.slot, statusFlags: this.clients.backchannelFlags(s) };
+  }
+
+  /** Whether the grace period after a restart lasts. */
+  inGrace(): boolean {
+    return this.recovery.grace.active();
+  }
+
+  /**
+   * Files.checkIo, and in the grace period I/O with a special stateid (but the READ bypass one)
+   * is NFS4ERR_GRACE: whether a deny mode forbids it depends on opens not yet reclaimed (knfsd's
+   * check_special_stateids). Reclaimed stateids work as any.
+   */
+  checkIo(c: ClientRecord | undefined, key: string, sid: Stateid4, write: boolean): Nfs4Error | 0 {
+    const sp = specialStateid(sid);
+    if ((sp === 'anonymous' || (sp === 'bypass' && write)) && this.inGrace()) return Nfs4Stat.GRACE;
+    return this.files.checkIo(c, key, sid, write);
   }
 
   /** The client a clientid names now (undefined: gone, or from an earlier instance). */
